@@ -1,0 +1,104 @@
+"""Keypoint & Architecture Lab: a Gradio app with one tab per idea of the lecture.
+
+This file only composes the tabs. Each topic lives in ``demos/<topic>/``: plain compute modules and one
+``tab.py`` whose ``build()`` creates the tab. To add a topic, add one line to ``TOPICS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+
+import gradio as gr
+
+from demos.common.device import device_label, get_device
+
+TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
+    "overview",
+]
+
+CSS = """
+#kplab-header { display: flex; align-items: center; gap: 1.2rem; flex-wrap: wrap; }
+#kplab-header h1 { margin: 0; font-size: 1.9rem; }
+.kplab-device { font-size: 1.05rem; padding: 0.2rem 0.7rem; border-radius: 0.5rem;
+                background: #e8f1fb; color: #0b3d6e; border: 1px solid #9cc3e8; }
+body.kplab-present .gradio-container { --text-xxs: 14px; --text-xs: 16px; --text-sm: 18px;
+    --text-md: 21px; --text-lg: 24px; --text-xl: 30px; --text-xxl: 36px; font-size: 21px; }
+body.kplab-present .prose { font-size: 21px !important; }
+body.kplab-present .js-plotly-plot .main-svg text { font-size: 115%; }
+"""
+
+PRESENT_JS = """(on) => { document.body.classList.toggle('kplab-present', !!on);
+  const u = new URL(window.location); if (on) u.searchParams.set('present', '1'); else u.searchParams.delete('present');
+  history.replaceState(null, '', u); return on; }"""
+
+
+def tab_js(tab_id: str) -> str:
+    """Keep ?tab=<id> in the address bar in step with the open tab, so a link reopens it."""
+    return ("() => { const u = new URL(window.location); u.searchParams.set('tab', '%s'); "
+            "history.replaceState(null, '', u); }" % tab_id)
+
+
+def load_topics(names=TOPICS):
+    return [importlib.import_module(f"demos.{name}.tab") for name in names]
+
+
+def build_app(names=TOPICS) -> gr.Blocks:
+    topics = load_topics(names)
+    ids = [m.TAB_ID for m in topics]
+    with gr.Blocks(title="Keypoint & Architecture Lab") as demo:
+        with gr.Row(elem_id="kplab-header"):
+            gr.HTML(
+                "<div id='kplab-header'><h1>🦴 Keypoint &amp; Architecture Lab</h1>"
+                f"<span class='kplab-device' id='kplab-device'>computing on: <b>{device_label()}</b></span></div>",
+                padding=False,
+            )
+            present = gr.Checkbox(label="Presentation mode (large type)", value=False, scale=0, min_width=260,
+                                  elem_id="kplab-present")
+        present.change(None, present, present, js=PRESENT_JS)
+        with gr.Tabs(elem_id="kplab-tabs") as tabs:
+            for mod in topics:
+                with gr.Tab(mod.TITLE, id=mod.TAB_ID, elem_id=f"tab-{mod.TAB_ID}") as tab:
+                    params = inspect.signature(mod.build).parameters
+                    mod.build(topics=topics) if "topics" in params else mod.build()
+                tab.select(None, js=tab_js(mod.TAB_ID))
+
+        def open_from_url(request: gr.Request):
+            q = dict(request.query_params) if request is not None else {}
+            tab = q.get("tab")
+            on = q.get("present", "") in ("1", "true", "yes")
+            return gr.Tabs(selected=tab if tab in ids else ids[0]), on
+
+        demo.load(open_from_url, None, [tabs, present], api_name="open_from_url",
+                  js=None).then(None, present, present, js=PRESENT_JS)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    return dict(
+        # system fonts only: the default theme fonts come from Google Fonts, which an offline classroom lacks
+        theme=gr.themes.Soft(primary_hue="blue", neutral_hue="slate",
+                             font=[gr.themes.Font("system-ui"), "Arial", "sans-serif"],
+                             font_mono=[gr.themes.Font("ui-monospace"), "Consolas", "monospace"]),
+        css=CSS,
+        max_file_size="25mb",
+        allowed_paths=[],  # nothing beyond the app's own temporary files is served
+        footer_links=["api", "settings"],
+    )
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Run the Keypoint & Architecture Lab")
+    ap.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    a = ap.parse_args(argv)
+    get_device()
+    demo = build_app()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
+
+
+if __name__ == "__main__":
+    main()

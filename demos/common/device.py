@@ -1,0 +1,36 @@
+"""The one device every tab computes on: CUDA, then Apple's MPS, then the CPU."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+
+@functools.lru_cache(maxsize=1)
+def get_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_label(device: torch.device | None = None) -> str:
+    """A short human description, e.g. 'CUDA (NVIDIA H100)', 'MPS (Apple GPU)', 'CPU (2 threads)'."""
+    d = device or get_device()
+    if d.type == "cuda":
+        return f"CUDA ({torch.cuda.get_device_name(d)})"
+    if d.type == "mps":
+        return "MPS (Apple GPU)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def synchronize(device: torch.device | None = None) -> None:
+    """Wait for queued kernels, so wall-clock timings measure the work and not its launch."""
+    d = device or get_device()
+    if d.type == "cuda":
+        torch.cuda.synchronize(d)
+    elif d.type == "mps":
+        torch.mps.synchronize()

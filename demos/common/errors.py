@@ -1,0 +1,5 @@
+"""Errors that carry a plain sentence for the person using the app (tabs turn them into gr.Error)."""
+
+
+class UserInputError(ValueError):
+    """Bad input from the UI or the API: the message is shown to the user as it is."""

@@ -1,0 +1,81 @@
+"""Gradio-side helpers shared by the tabs: friendly errors, image input, query parameters."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import math
+
+import gradio as gr
+
+from .errors import UserInputError
+from .images import load_image
+
+log = logging.getLogger("kplab")
+
+
+def friendly(fn):
+    """Turn UserInputError into gr.Error with its sentence, and any other failure into a short gr.Error.
+
+    Works for plain functions and generators (streaming handlers). The traceback goes to the server log,
+    never to the page.
+    """
+
+    def convert(e: Exception):
+        if isinstance(e, gr.Error):
+            return e
+        if isinstance(e, UserInputError):
+            return gr.Error(str(e))
+        log.exception("handler %s failed", fn.__name__)
+        return gr.Error(f"Something went wrong in {fn.__name__.replace('_', ' ')}: {type(e).__name__}: {e}")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen(*a, **k):
+            try:
+                yield from fn(*a, **k)
+            except Exception as e:  # noqa: BLE001
+                raise convert(e) from None
+
+        return gen
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except Exception as e:  # noqa: BLE001
+            raise convert(e) from None
+
+    return wrapper
+
+
+def read_image(source):
+    """The shared image-input helper for tabs: gr.Error with a plain sentence on bad input."""
+    try:
+        return load_image(source)
+    except UserInputError as e:
+        raise gr.Error(str(e)) from None
+
+
+def number(value, name: str, lo: float, hi: float, integer: bool = False):
+    """Validate a numeric input from a slider or the API: finite and within [lo, hi]."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UserInputError(f"{name} must be a number, got {value!r}.") from None
+    if not math.isfinite(v):
+        raise UserInputError(f"{name} must be a finite number, got {value}.")
+    if v < lo or v > hi:
+        raise UserInputError(f"{name} must lie between {lo:g} and {hi:g}, got {v:g}.")
+    return int(round(v)) if integer else v
+
+
+def query_params(request: gr.Request | None) -> dict[str, str]:
+    """The page's URL query parameters (empty without a request, e.g. from gradio_client)."""
+    if request is None:
+        return {}
+    try:
+        return dict(request.query_params)
+    except Exception:  # noqa: BLE001
+        return {}

@@ -1,0 +1,157 @@
+"""Training and evaluation of the lab's keypoint models (used by scripts/train.py and scripts/evaluate.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import data, decoders
+from .models import KeypointNet
+
+CACHE = Path(os.environ.get("KPLAB_CACHE", Path.home() / ".cache" / "kplab"))
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(N, S, S, 3) uint8 -> (N, 3, S, S) float in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def dataset(seeds, variant: str, size: int = data.DEFAULT_SIZE, cache: bool = True):
+    """Rendered (images, keypoints, visible) for the seeds, cached on disk by (range, variant, size)."""
+    seeds = list(seeds)
+    key = f"{variant}_{size}_{seeds[0]}_{seeds[-1]}_{len(seeds)}.npz"
+    path = CACHE / key
+    if cache and path.exists():
+        z = np.load(path)
+        return z["images"], z["keypoints"], z["visible"]
+    out = data.render_batch(seeds, size, variant)
+    if cache:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, images=out[0], keypoints=out[1], visible=out[2])
+        os.replace(tmp, path)
+    return out
+
+
+FG_WEIGHT = 20.0
+
+
+def loss_fn(model: KeypointNet, out: dict, kp: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """Per-head loss over the joints that lie inside the image (occluded ones included)."""
+    w = inside.float()
+    denom = w.sum().clamp_min(1.0)
+    if model.head_type == "heatmap":
+        hs = out["heatmaps"].shape[-1]
+        tgt = data.gaussian_targets(kp, hs, model.stride, model.sigma)
+        # MSE, with the cells near the keypoint weighted up (1 + 20 * target): plain MSE on maps that are
+        # 99 % background sits at the all-zero solution for hundreds of steps on a CPU budget.
+        per = ((1.0 + FG_WEIGHT * tgt) * (out["heatmaps"] - tgt) ** 2).mean((-1, -2))
+        return 100.0 * (per * w).sum() / denom
+    scale = model.stride if model.head_type == "integral" else float(model.input_size)
+    per = (out["coords"] - kp).abs().sum(-1) / scale
+    return (per * w).sum() / denom
+
+
+def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int = 32, lr: float = 2e-3,
+          weight_decay: float = 1e-4, seed: int = 0, progress: bool = True, log_every: int = 100):
+    """AdamW + one-cycle cosine schedule on a fixed pool of rendered images (sampled with replacement)."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    X = to_tensor(images)
+    KP = torch.from_numpy(keypoints).float()
+    S = X.shape[-1]
+    inside = ((KP >= 0) & (KP < S)).all(-1)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+    model.train()
+    it = range(steps)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(it, desc=f"train {model.head_type}/s{model.stride}", mininterval=2.0)
+        it = bar
+    hist = []
+    t0 = time.time()
+    for step in it:
+        idx = torch.randint(0, X.shape[0], (batch,), generator=g)
+        x = X[idx]
+        # photometric jitter: brightness/contrast, so models are less tied to the renderer's palette
+        a = 1 + 0.2 * (torch.rand(batch, 1, 1, 1, generator=g) - 0.5)
+        b = 0.1 * (torch.rand(batch, 1, 1, 1, generator=g) - 0.5)
+        x = (x * a + b).clamp(0, 1)
+        out = model(x)
+        loss = loss_fn(model, out, KP[idx], inside[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        hist.append(loss.item())
+        if bar is not None and step % 20 == 0:
+            bar.set_postfix(loss=f"{np.mean(hist[-20:]):.4f}")
+    model.eval()
+    return {"loss_history": hist, "seconds": time.time() - t0}
+
+
+@torch.no_grad()
+def predict_heatmaps(model: KeypointNet, images: np.ndarray, batch: int = 64):
+    """Run the model on uint8 images; returns (coords (N, K, 2) input px, heatmaps or None)."""
+    model.eval()
+    coords, hms = [], []
+    for i in range(0, len(images), batch):
+        out = model(to_tensor(images[i:i + batch]))
+        coords.append(out["coords"])
+        if "heatmaps" in out:
+            hms.append(out["heatmaps"])
+    return torch.cat(coords), (torch.cat(hms) if hms else None)
+
+
+def decode_all(model: KeypointNet, heatmaps: torch.Tensor, decoder: str, beta: float | None = None,
+               input_size: tuple[int, int] | None = None, **kw) -> torch.Tensor:
+    """Decode a model's heatmaps with any decoder, in input pixels.
+
+    ``beta`` defaults to the model's own: 1 for integral models (their maps are logits), and for MSE heatmap
+    models a temperature that turns a peak of height ~1 into a sharp distribution (see README).
+    """
+    if beta is None:
+        beta = model.beta if model.head_type == "integral" else DEFAULT_HEATMAP_BETA
+    c = decoders.decode(heatmaps, decoder, beta=beta, sigma=model.sigma, **kw)
+    size = input_size or (model.input_size, model.input_size)
+    return decoders.to_input_pixels(c, heatmaps.shape[-2:], size)
+
+
+# MSE heatmaps peak near 1 over a background near 0: soft-max at beta=1 would be nearly flat (the
+# centre-bias of PRODUCT.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
+DEFAULT_HEATMAP_BETA = 20.0
+
+
+def metrics(pred: torch.Tensor, kp: torch.Tensor, visible: torch.Tensor, size: int) -> dict:
+    """Mean error (input px) and PCK at 5 % and 10 % of the image size, over visible joints."""
+    err = (pred - kp).norm(dim=-1)[visible]
+    return {
+        "mean_px": float(err.mean()),
+        "pck5": float((err <= 0.05 * size).float().mean()),
+        "pck10": float((err <= 0.10 * size).float().mean()),
+        "n": int(err.numel()),
+    }
+
+
+def evaluate_model(model: KeypointNet, n: int = 500, decoders_=None, variant: str | None = None) -> list[dict]:
+    """Rows (decoder, mean_px, pck5, pck10, n) for one model on the fixed held-out set."""
+    variant = variant or model.variant
+    images, kp, vis = dataset(data.heldout_seeds(n), variant, model.input_size)
+    coords, hms = predict_heatmaps(model, images)
+    kp_t, vis_t = torch.from_numpy(kp), torch.from_numpy(vis)
+    rows = []
+    if hms is None:
+        rows.append({"decoder": "direct", **metrics(coords, kp_t, vis_t, model.input_size)})
+        return rows
+    for dec in decoders_ or decoders.DECODERS:
+        pred = decode_all(model, hms, dec)
+        rows.append({"decoder": dec, **metrics(pred, kp_t, vis_t, model.input_size)})
+    return rows
+

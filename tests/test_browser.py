@@ -1,0 +1,112 @@
+"""The app in a real browser: headless Debian Chromium driven by Playwright.
+
+Opens the page, checks the device is shown, opens every tab (by click and by ?tab= link), fails on any
+browser console error or Gradio error toast, and saves a screenshot per tab under artifacts/screenshots/.
+Tabs added to app.TOPICS are covered automatically.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+import app
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+TOPICS = app.load_topics()
+CHECKS = {}  # TAB_ID -> function(page) that exercises the open tab; see tests/browser_checks.py
+try:
+    from tests.browser_checks import CHECKS  # noqa: F811
+except ImportError:
+    pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page plus the console errors and page errors it collected."""
+
+    def __init__(self, browser, url):
+        self.ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        self.page = self.ctx.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.goto(url, wait_until="networkidle")
+        self.page.wait_for_selector("#kplab-device", timeout=60_000)
+
+    def toasts(self) -> list[str]:
+        return [t.inner_text() for t in self.page.locator("[data-testid='toast-body']").all()
+                if "error" in (t.get_attribute("class") or "").lower() or "Error" in t.inner_text()]
+
+    def assert_clean(self):
+        assert not self.errors, f"browser console errors: {self.errors}"
+        assert not self.toasts(), f"error toasts: {self.toasts()}"
+
+
+@pytest.fixture
+def page(browser, app_url):
+    p = Page(browser, app_url)
+    yield p
+    p.ctx.close()
+
+
+def screenshot(page, name):
+    from tests.conftest import ARTIFACTS
+
+    d = ARTIFACTS / "screenshots"
+    d.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(d / f"{name}.png"), full_page=True)
+
+
+def test_header_shows_device(page):
+    text = page.page.locator("#kplab-device").inner_text()
+    assert re.search(r"computing on:\s*(CUDA|MPS|CPU)", text), text
+    page.assert_clean()
+
+
+@pytest.mark.parametrize("mod", TOPICS, ids=[m.TAB_ID for m in TOPICS])
+def test_tab_opens_by_click_and_by_link(browser, app_url, mod):
+    p = Page(browser, app_url)
+    try:
+        p.page.get_by_role("tab", name=mod.TITLE).click()
+        p.page.wait_for_timeout(300)
+        assert f"tab={mod.TAB_ID}" in p.page.url  # the address bar follows the open tab
+        selected = p.page.get_by_role("tab", selected=True).inner_text()
+        assert mod.TITLE in selected
+        p.ctx.close()
+        p = Page(browser, app_url + f"?tab={mod.TAB_ID}")
+        p.page.wait_for_timeout(500)
+        assert mod.TITLE in p.page.get_by_role("tab", selected=True).inner_text()
+        check = CHECKS.get(mod.TAB_ID)
+        if check is not None:  # a tab may be exercised further (run an example, wait for plots)
+            check(p.page)
+        p.page.wait_for_timeout(300)
+        screenshot(p.page, mod.TAB_ID)
+        p.assert_clean()
+    finally:
+        p.ctx.close()
+
+
+def test_presentation_mode_enlarges_type(page):
+    body = page.page.locator(".gradio-container").first
+    before = float(body.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    page.page.locator("#kplab-present input").check()
+    page.page.wait_for_timeout(200)
+    after = float(body.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert after > before
+    assert "present=1" in page.page.url
+    page.assert_clean()
