@@ -17,6 +17,7 @@ from demos.common.device import device_label, get_device
 
 TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
+    "keypoints",
 ]
 
 CSS = """
@@ -35,6 +36,11 @@ PRESENT_JS = """(on) => { document.body.classList.toggle('kplab-present', !!on);
   history.replaceState(null, '', u); return on; }"""
 
 
+HEAD = "<script>window.kplabInitialQuery = window.location.search;</script>"
+INITIAL_QUERY_JS = """() => { const q = new URLSearchParams(window.kplabInitialQuery ?? window.location.search);
+  return [q.get('tab') || '', q.get('present') || '']; }"""
+
+
 def tab_js(tab_id: str) -> str:
     """Keep ?tab=<id> in the address bar in step with the open tab, so a link reopens it."""
     return ("() => { const u = new URL(window.location); u.searchParams.set('tab', '%s'); "
@@ -51,7 +57,7 @@ def build_app(names=TOPICS) -> gr.Blocks:
     with gr.Blocks(title="Keypoint & Architecture Lab") as demo:
         with gr.Row(elem_id="kplab-header"):
             gr.HTML(
-                "<div id='kplab-header'><h1>🦴 Keypoint &amp; Architecture Lab</h1>"
+                "<div id='kplab-header'><h1>Keypoint &amp; Architecture Lab</h1>"
                 f"<span class='kplab-device' id='kplab-device'>computing on: <b>{device_label()}</b></span></div>",
                 padding=False,
             )
@@ -65,14 +71,20 @@ def build_app(names=TOPICS) -> gr.Blocks:
                     mod.build(topics=topics) if "topics" in params else mod.build()
                 tab.select(None, js=tab_js(mod.TAB_ID))
 
-        def open_from_url(request: gr.Request):
-            q = dict(request.query_params) if request is not None else {}
-            tab = q.get("tab")
-            on = q.get("present", "") in ("1", "true", "yes")
-            return gr.Tabs(selected=tab if tab in ids else ids[0]), on
+        url_tab = gr.Textbox(visible=False)
+        url_present = gr.Textbox(visible=False)
 
-        demo.load(open_from_url, None, [tabs, present], api_name="open_from_url",
-                  js=None).then(None, present, present, js=PRESENT_JS)
+        def open_from_url(tab: str, present_flag: str, request: gr.Request = None):
+            """Open the tab named by ?tab= (and presentation mode for ?present=1) when the page loads."""
+            q = dict(request.query_params) if request is not None else {}
+            tab = tab or q.get("tab", "")
+            on = (present_flag or q.get("present", "")) in ("1", "true", "yes")
+            # no (or an unknown) ?tab=: leave the selection alone, the user may already have clicked a tab
+            return (gr.Tabs(selected=tab) if tab in ids else gr.skip()), on
+
+        # The page's own query string, read before any tab event rewrites the address bar.
+        demo.load(open_from_url, [url_tab, url_present], [tabs, present], api_name="open_from_url",
+                  js=INITIAL_QUERY_JS).then(None, present, present, js=PRESENT_JS)
     return demo
 
 
@@ -83,6 +95,7 @@ def launch_kwargs() -> dict:
                              font=[gr.themes.Font("system-ui"), "Arial", "sans-serif"],
                              font_mono=[gr.themes.Font("ui-monospace"), "Consolas", "monospace"]),
         css=CSS,
+        head=HEAD,
         max_file_size="25mb",
         allowed_paths=[],  # nothing beyond the app's own temporary files is served
         footer_links=["api", "settings"],

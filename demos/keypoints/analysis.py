@@ -1,0 +1,251 @@
+"""Keypoints tab computation: run a model on an image, decode its heatmaps every way, and draw it all.
+
+Plain torch/numpy/plotly, no Gradio. Everything is in the model's input frame (a letterboxed 128x128 copy of
+the image, what the model sees), pixel i spanning [i, i+1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import torch
+from PIL import Image
+from plotly.subplots import make_subplots
+
+from demos.common.errors import UserInputError
+from demos.common.plotstyle import PALETTE, style
+
+from . import decoders
+from .data import JOINTS, SKELETON
+
+DECODER_COLORS = {
+    "argmax": PALETTE[3],  # vermillion
+    "argmax_quarter": PALETTE[1],  # orange
+    "soft_argmax": PALETTE[0],  # blue
+    "dark": PALETTE[4],  # purple
+    "direct": PALETTE[2],  # green
+    "torchvision": PALETTE[2],
+    "truth": "#000000",
+}
+DECODER_SYMBOLS = {"argmax": "square", "argmax_quarter": "diamond", "soft_argmax": "circle", "dark": "cross",
+                   "direct": "circle", "torchvision": "triangle-up", "truth": "x-thin"}
+LABELS = dict(decoders.DECODER_LABELS, direct="direct regression", torchvision="torchvision (bicubic + arg-max)",
+              truth="ground truth")
+
+
+def letterbox(img: Image.Image, size: int = 128, fill=None) -> Image.Image:
+    """Pad to a square (with the border's mean colour) and resize to size x size, keeping the aspect ratio."""
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise UserInputError("The image is empty.")
+    a = np.asarray(img)
+    if fill is None:
+        border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).reshape(-1, 3)
+        fill = tuple(int(v) for v in border.mean(0))
+    side = max(w, h)
+    canvas = Image.new("RGB", (side, side), fill)
+    canvas.paste(img, ((side - w) // 2, (side - h) // 2))
+    if side == size:
+        return canvas
+    return canvas.resize((size, size), Image.LANCZOS if side > size else Image.BICUBIC)
+
+
+@dataclass
+class Prediction:
+    image: np.ndarray  # (S, S, 3) uint8, the model's input
+    coords: dict[str, np.ndarray]  # decoder -> (K, 2) input px
+    heatmaps: np.ndarray | None = None  # (K, H, W) raw head output
+    probs: np.ndarray | None = None  # (K, H, W) softmax(beta * heatmap)
+    beta: float = 1.0
+    truth: np.ndarray | None = None  # (K, 2) when known
+    visible: np.ndarray | None = None
+    joint_names: tuple[str, ...] = JOINTS
+    skeleton: tuple = SKELETON
+    stride: float = 1.0
+    map_coords: dict[str, np.ndarray] = field(default_factory=dict)  # decoder -> (K, 2) in heatmap px
+    extra: dict = field(default_factory=dict)
+
+    def on_map(self, name: str) -> np.ndarray:
+        return self.map_coords[name] if name in self.map_coords else self.coords[name] / self.stride
+
+
+@torch.no_grad()
+def predict(model, image: Image.Image, beta: float, device=None, truth=None, visible=None) -> Prediction:
+    """Run a KeypointNet on one image and decode with every decoder (heatmap models) or read its coords."""
+    if not math.isfinite(beta) or beta <= 0:
+        raise UserInputError(f"The soft-max temperature beta must be a positive number, got {beta}.")
+    x_img = letterbox(image, model.input_size)
+    arr = np.array(x_img)
+    x = torch.from_numpy(arr).permute(2, 0, 1).float().div(255).unsqueeze(0)
+    device = device or next(model.parameters()).device
+    out = model(x.to(device))
+    if "heatmaps" not in out:
+        return Prediction(arr, {"direct": out["coords"][0].cpu().numpy()}, truth=truth, visible=visible,
+                          joint_names=tuple(model.joint_names))
+    hm = out["heatmaps"].float()
+    S = model.input_size
+    coords = {}
+    for d in decoders.DECODERS:
+        c = decoders.decode(hm, d, beta=beta, sigma=model.sigma)
+        coords[d] = decoders.to_input_pixels(c, hm.shape[-2:], (S, S))[0].cpu().numpy()
+    probs = decoders.softmax2d(hm, beta)
+    return Prediction(arr, coords, hm[0].cpu().numpy(), probs[0].cpu().numpy(), beta, truth, visible,
+                      tuple(model.joint_names), tuple(map(tuple, model.skeleton)), S / hm.shape[-1])
+
+
+def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per decoder") -> go.Figure:
+    """The image with each decoder's keypoints and skeleton in its own colour, plus ground truth."""
+    S = pred.image.shape[0]
+    fig = go.Figure(go.Image(z=pred.image, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"))
+    sets = dict(pred.coords)
+    if pred.truth is not None:
+        sets["truth"] = pred.truth
+    for name, c in sets.items():
+        if shown is not None and name not in shown and name != "truth":
+            continue
+        col = DECODER_COLORS.get(name, "#333")
+        xs, ys = [], []
+        for a, b in pred.skeleton:
+            if a < len(c) and b < len(c):
+                xs += [c[a, 0], c[b, 0], None]
+                ys += [c[a, 1], c[b, 1], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=2.5,
+                                 dash="dot" if name == "truth" else "solid"), legendgroup=name, showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=c[:, 0], y=c[:, 1], mode="markers", name=LABELS.get(name, name), legendgroup=name,
+            marker=dict(color=col, size=11, symbol=DECODER_SYMBOLS.get(name, "circle"),
+                        line=dict(color="white", width=1.5) if name != "truth" else dict(color=col, width=3)),
+            text=list(pred.joint_names), hovertemplate="%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
+    fig.update_xaxes(range=[0, S], showgrid=False, constrain="domain", title_text="x (input px)")
+    fig.update_yaxes(range=[S, 0], showgrid=False, scaleanchor="x", title_text="y (input px)")
+    style(fig, title, height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+          margin=dict(l=60, r=20, t=100, b=55))
+    return fig
+
+
+def grid_figure(pred: Prediction, which: str = "heatmaps", joint: int | None = None) -> go.Figure:
+    """All K maps in one grid, one shared colour scale, joint names as titles, arg-max cell and integral point."""
+    maps = pred.heatmaps if which == "heatmaps" else pred.probs
+    K, H, W = maps.shape
+    cols = 7
+    rows = math.ceil(K / cols)
+    names = [n.replace("_", " ") for n in pred.joint_names]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.012, vertical_spacing=0.08)
+    zmin, zmax = float(np.nanmin(maps)), float(np.nanmax(maps))
+    centres = np.arange(W) + 0.5
+    am = pred.on_map("argmax")
+    sa = pred.on_map("soft_argmax")
+    for k in range(K):
+        r, c = k // cols + 1, k % cols + 1
+        fig.add_trace(go.Heatmap(z=maps[k], x=centres, y=np.arange(H) + 0.5, zmin=zmin, zmax=zmax,
+                                 coloraxis="coloraxis", hovertemplate="(%{x}, %{y}): %{z:.3g}<extra></extra>"), r, c)
+        fig.add_trace(go.Scatter(x=[am[k, 0]], y=[am[k, 1]], mode="markers", showlegend=k == 0, name="arg-max cell",
+                                 marker=dict(symbol="square-open", size=9, color=DECODER_COLORS["argmax"],
+                                             line=dict(width=2.5)), legendgroup="am"), r, c)
+        fig.add_trace(go.Scatter(x=[sa[k, 0]], y=[sa[k, 1]], mode="markers", showlegend=k == 0,
+                                 name="integral point", marker=dict(symbol="circle", size=8, color="white",
+                                                                    line=dict(color=DECODER_COLORS["soft_argmax"],
+                                                                              width=2.5)), legendgroup="sa"), r, c)
+    fig.update_xaxes(range=[0, W], showticklabels=False, showgrid=False, constrain="domain")
+    fig.update_yaxes(range=[H, 0], showticklabels=False, showgrid=False, scaleanchor="x")
+    for i in range(1, K + 1):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
+    title = ("Heatmaps (raw head output)" if which == "heatmaps"
+             else f"Probability maps: soft-max of β·heatmap over all {H}×{W} cells, β = {pred.beta:g}")
+    fig.update_annotations(font_size=15)
+    style(fig, title, height=150 + 170 * rows, coloraxis=dict(colorscale="Viridis", colorbar=dict(thickness=14)),
+          legend=dict(orientation="h", y=-0.06, x=0), margin=dict(l=10, r=10, t=70, b=40))
+    return fig
+
+
+def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
+    """One joint's map at heatmap resolution with the cell grid: arg-max snaps to a cell centre, the integral
+    estimate (and DARK) fall between cells. A window of 9x9 cells around the peak."""
+    maps = pred.probs
+    K, H, W = maps.shape
+    if not 0 <= joint < K:
+        raise UserInputError(f"Joint index must be in 0..{K - 1}, got {joint}.")
+    m = maps[joint]
+    st = pred.stride
+    am = pred.on_map("argmax")[joint]
+    cx, cy = int(am[0]), int(am[1])
+    r = 4
+    x0, x1 = max(0, cx - r), min(W, cx + r + 1)
+    y0, y1 = max(0, cy - r), min(H, cy + r + 1)
+    fig = go.Figure(go.Heatmap(z=m[y0:y1, x0:x1], x=np.arange(x0, x1) + 0.5, y=np.arange(y0, y1) + 0.5,
+                               colorscale="Viridis", colorbar=dict(title=dict(text="p"), thickness=14),
+                               hovertemplate="cell (%{x}, %{y}): p = %{z:.3f}<extra></extra>"))
+    for v in range(x0, x1 + 1):
+        fig.add_shape(type="line", x0=v, x1=v, y0=y0, y1=y1, line=dict(color="rgba(255,255,255,0.6)", width=1))
+    for v in range(y0, y1 + 1):
+        fig.add_shape(type="line", x0=x0, x1=x1, y0=v, y1=v, line=dict(color="rgba(255,255,255,0.6)", width=1))
+    marks = [(d, pred.on_map(d)[joint]) for d in decoders.DECODERS]
+    if pred.truth is not None and not pred.map_coords:
+        marks.append(("truth", pred.truth[joint] / st))
+    for d, p in marks:
+        fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=LABELS[d],
+                                 marker=dict(size=16, color=DECODER_COLORS[d], symbol=DECODER_SYMBOLS[d],
+                                             line=dict(color="white", width=2) if d != "truth" else dict(width=3,
+                                                                                                          color="black")),
+                                 hovertemplate="(%{x:.2f}, %{y:.2f}) heatmap px<extra>" + LABELS[d] + "</extra>"))
+    fig.update_xaxes(range=[x0, x1], title_text="x (heatmap px)", showgrid=False, dtick=1 if x1 - x0 <= 10 else 2)
+    fig.update_yaxes(range=[y1, y0], title_text="y (heatmap px)", showgrid=False, scaleanchor="x",
+                     dtick=1 if y1 - y0 <= 10 else 2)
+    cell = f"cells of {st:g}×{st:g} input px" if not pred.map_coords else "cells of the 56×56 box map"
+    style(fig, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}: {cell}",
+          height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), margin=dict(l=60, r=20, t=120, b=55))
+    return fig
+
+
+def joint_table(pred: Prediction) -> pd.DataFrame:
+    """Per joint: coordinates per decoder, arg-max/integral distance, peak, entropy, two-peak score, errors."""
+    rows = []
+    K = len(pred.joint_names)
+    has_maps = pred.heatmaps is not None
+    if has_maps:
+        hm = torch.from_numpy(pred.heatmaps)[None]
+        ent = decoders.entropy(hm, pred.beta)[0].numpy()
+        tps = decoders.two_peak_score(hm, beta=pred.beta)[0].numpy()
+        peak = pred.heatmaps.reshape(K, -1).max(1)
+    for k in range(K):
+        row = {"joint": pred.joint_names[k]}
+        for d, c in pred.coords.items():
+            row[f"{d} x"] = round(float(c[k, 0]), 2)
+            row[f"{d} y"] = round(float(c[k, 1]), 2)
+        if has_maps:
+            row["|argmax - integral| px"] = round(float(np.linalg.norm(pred.coords["argmax"][k] -
+                                                                       pred.coords["soft_argmax"][k])), 2)
+            row["peak"] = round(float(peak[k]), 3)
+            row["entropy (nats)"] = round(float(ent[k]), 2)
+            row["two-peak score"] = round(float(tps[k]), 2)
+        if pred.truth is not None:
+            for d, c in pred.coords.items():
+                row[f"error {d} px"] = round(float(np.linalg.norm(c[k] - pred.truth[k])), 2)
+            if pred.visible is not None:
+                row["visible"] = bool(pred.visible[k])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_text(pred: Prediction) -> str:
+    """A few sentences for the instructor: how far the decoders disagree, and errors when truth is known."""
+    lines = []
+    if "soft_argmax" in pred.coords:
+        d = np.linalg.norm(pred.coords["argmax"] - pred.coords["soft_argmax"], axis=1)
+        k = int(d.argmax())
+        lines.append(f"arg-max and integral regression differ by **{d.mean():.2f} px** on average (input px); "
+                     f"most at **{pred.joint_names[k]}** ({d[k]:.2f} px). One heatmap cell is {pred.stride:g} px, "
+                     f"so arg-max can only land on a grid of that pitch.")
+    if pred.truth is not None:
+        vis = pred.visible if pred.visible is not None else np.ones(len(pred.truth), bool)
+        parts = []
+        for dname, c in pred.coords.items():
+            e = np.linalg.norm(c - pred.truth, axis=1)[vis]
+            parts.append(f"{LABELS.get(dname, dname)} {e.mean():.2f} px")
+        lines.append("Mean error to ground truth over visible joints: " + ", ".join(parts) + ".")
+    return "\n\n".join(lines)

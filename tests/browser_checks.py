@@ -1,0 +1,27 @@
+"""Per-tab browser exercises, run by tests/test_browser.py after it opens the tab (keyed by TAB_ID)."""
+
+from __future__ import annotations
+
+
+def wait_plot(page, elem_id: str, timeout: int = 60_000):
+    page.wait_for_selector(f"#{elem_id} .js-plotly-plot", timeout=timeout)
+
+
+def wait_text_change(page, selector: str, before: str, timeout: int = 60_000):
+    page.wait_for_function("([s, b]) => { const e = document.querySelector(s); return e && e.innerText.trim() "
+                           "&& e.innerText !== b; }", arg=[selector, before], timeout=timeout)
+
+
+def keypoints(page):
+    for elem in ("kp-overlay", "kp-zoom", "kp-grid-probs"):  # the default example is shown on load
+        wait_plot(page, elem)
+    before = page.locator("#kp-summary").inner_text()
+    page.locator("#kp-examples button").first.click()  # an example runs at once
+    wait_text_change(page, "#kp-summary", before)
+    text = page.locator("#kp-summary").inner_text()
+    assert "arg-max and integral regression differ" in text and "ground truth" in text
+    wait_plot(page, "kp-overlay")
+    assert page.locator("#kp-overlay .js-plotly-plot .scatterlayer .trace").count() >= 4
+
+
+CHECKS = {"keypoints": keypoints}

@@ -1,0 +1,162 @@
+"""Decoders against the numbers of PRODUCT.md 1.1, on clean Gaussians at random sub-pixel positions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from demos.keypoints import decoders as D
+
+
+def gaussian_maps(mu: torch.Tensor, size: int, sigma: float, height: float = 1.0) -> torch.Tensor:
+    """(N, 1, H, W) Gaussians at float centres mu (N, 2), cell centres at i + 0.5."""
+    c = torch.arange(size, dtype=torch.float64) + 0.5
+    gx = torch.exp(-((c[None] - mu[:, 0:1]) ** 2) / (2 * sigma**2))
+    gy = torch.exp(-((c[None] - mu[:, 1:2]) ** 2) / (2 * sigma**2))
+    return (height * gy[:, :, None] * gx[:, None, :])[:, None]
+
+
+@pytest.fixture(scope="module")
+def random_peaks():
+    g = torch.Generator().manual_seed(0)
+    mu = torch.rand(4000, 2, generator=g, dtype=torch.float64) * 16 + 8  # well inside a 32x32 map
+    return mu, gaussian_maps(mu, 32, 1.5)
+
+
+def err(pred, mu):
+    return (pred[:, 0] - mu).norm(dim=-1)
+
+
+def test_argmax_error_matches_uniform_quantisation(random_peaks):
+    mu, h = random_peaks
+    e = err(D.argmax(h), mu)
+    # the mean distance from a uniform point in a unit cell to its centre is 0.3826
+    assert e.mean().item() == pytest.approx(0.3826, abs=0.015)
+    assert e.max().item() <= math.sqrt(0.5) + 1e-9
+    assert e.max().item() > 0.65
+
+
+def test_argmax_quarter_halves_the_error(random_peaks):
+    mu, h = random_peaks
+    e = err(D.argmax_quarter(h), mu)
+    assert e.mean().item() == pytest.approx(0.2, abs=0.02)
+
+
+def test_dark_is_essentially_exact_on_gaussians(random_peaks):
+    mu, h = random_peaks
+    assert err(D.dark(h, sigma=1.0), mu).mean().item() < 0.05
+
+
+def test_soft_argmax_on_log_gaussian_logits_is_exact(random_peaks):
+    mu, h = random_peaks
+    logits = torch.log(h.clamp_min(1e-300))  # softmax of these is a discrete Gaussian
+    assert err(D.soft_argmax(logits), mu).mean().item() < 0.05
+
+
+@pytest.mark.parametrize("height,lo,hi", [(1.0, 15, 30), (10.0, 0.5, 3.0), (20.0, 0.0, 0.1)])
+def test_soft_argmax_centre_bias_on_raw_gaussians(height, lo, hi):
+    """PRODUCT.md 1.1: on a 64x64 map, peak height 1 lands ~21 px off, height 10 ~1.3 px, height 20 < 0.1 px."""
+    mu = torch.tensor([[16.0, 16.0]], dtype=torch.float64)
+    e = err(D.soft_argmax(gaussian_maps(mu, 64, 2.0, height)), mu).item()
+    assert lo <= e <= hi
+
+
+def test_centre_pull_shrinks_as_height_grows():
+    # at a cell centre, so what remains is the pull alone (a very sharp soft-max tends to arg-max, whose
+    # quantisation error would otherwise reappear off-centre)
+    mu = torch.tensor([[10.5, 50.5]], dtype=torch.float64)
+    errs = [err(D.soft_argmax(gaussian_maps(mu, 64, 2.0, a)), mu).item() for a in (1, 3, 10, 20, 40)]
+    assert all(a > b or b < 1e-4 for a, b in zip(errs, errs[1:]))
+    assert errs[0] > 10 and errs[-1] < 1e-3
+    # and the pull is toward the centre (32, 32)
+    p = D.soft_argmax(gaussian_maps(mu, 64, 2.0, 1.0))[0, 0]
+    assert p[0] > mu[0, 0] and p[1] < mu[0, 1]
+
+
+@given(x=st.floats(6.0, 26.0), y=st.floats(6.0, 26.0))  # 4 sigma from the border
+@settings(max_examples=60, deadline=None)
+def test_decoders_agree_with_the_peak(x, y):
+    mu = torch.tensor([[x, y]], dtype=torch.float64)
+    h = gaussian_maps(mu, 32, 1.5)
+    assert err(D.argmax(h), mu).item() <= math.sqrt(0.5) + 1e-9
+    assert err(D.argmax_quarter(h), mu).item() <= 0.6
+    assert err(D.dark(h), mu).item() < 0.05
+    assert err(D.soft_argmax(torch.log(h.clamp_min(1e-300))), mu).item() < 0.05
+
+
+def test_soft_argmax_is_finite_for_huge_logits():
+    for v in (1e4, -1e4):
+        h = torch.full((1, 2, 8, 8), v)
+        h[0, 0, 2, 5] = v + 1.0  # one cell a little higher
+        out = D.soft_argmax(h)
+        assert torch.isfinite(out).all()
+        assert out[0, 1].tolist() == pytest.approx([4.0, 4.0])  # a flat map gives the centre
+    h = torch.zeros(1, 1, 8, 8)
+    h[0, 0, 2, 5] = 1e4
+    assert D.soft_argmax(h)[0, 0].tolist() == pytest.approx([5.5, 2.5])
+
+
+def test_naive_softmax_overflows_where_stable_does_not():
+    h = torch.zeros(1, 1, 4, 4)
+    h[0, 0, 1, 1] = 89.0  # exp(89) = inf in float32
+    assert torch.isnan(D.softmax2d_naive(h)).any()
+    p = D.softmax2d(h)
+    assert torch.isfinite(p).all() and p.sum().item() == pytest.approx(1.0)
+    h2 = h.clone()
+    h2[0, 0, 1, 1] = 80.0  # below the overflow both agree
+    assert torch.allclose(D.softmax2d_naive(h2), D.softmax2d(h2), atol=1e-7)
+
+
+def test_gradients_flow_through_soft_argmax():
+    h = torch.randn(2, 3, 16, 16, requires_grad=True)
+    D.soft_argmax(h, beta=2.0).sum().backward()
+    assert h.grad is not None and torch.isfinite(h.grad).all() and h.grad.abs().sum() > 0
+
+
+def test_batched_shapes_and_dtype():
+    h = torch.rand(3, 5, 12, 20)
+    for name in D.DECODERS + ("soft_argmax_windowed",):
+        out = D.decode(h, name)
+        assert out.shape == (3, 5, 2) and out.dtype == torch.float32
+    assert D.argmax(h)[..., 0].max() < 20 and D.argmax(h)[..., 1].max() < 12
+
+
+def test_to_input_pixels_uses_the_cell_convention():
+    c = torch.tensor([[[0.5, 0.5], [31.5, 15.5]]])
+    out = D.to_input_pixels(c, (16, 32), (64, 128))
+    assert out.tolist() == [[[2.0, 2.0], [126.0, 62.0]]]
+
+
+def test_windowed_soft_argmax_ignores_the_far_peak():
+    mu = torch.tensor([[8.0, 16.0], [24.0, 16.0]], dtype=torch.float64)
+    h = gaussian_maps(mu[:1], 32, 1.5) + 0.9 * gaussian_maps(mu[1:], 32, 1.5)
+    logits = torch.log(h.clamp_min(1e-12))
+    full = D.soft_argmax(logits * 1.0, beta=1.0)[0, 0]
+    win = D.soft_argmax_windowed(logits, beta=1.0, radius=3)[0, 0]
+    assert abs(win[0].item() - 8.0) < 0.1  # stays on the higher peak
+    assert 9.0 < full[0].item() < 23.0  # the plain integral lands between the peaks
+
+
+def test_two_peak_score():
+    one = gaussian_maps(torch.tensor([[16.0, 16.0]]), 32, 1.5)
+    two = one + 0.6 * gaussian_maps(torch.tensor([[6.0, 6.0]]), 32, 1.5)
+    s1, s2 = D.two_peak_score(one).item(), D.two_peak_score(two).item()
+    assert s1 < 0.05
+    assert s2 == pytest.approx(0.6, abs=0.05)
+    eq = gaussian_maps(torch.tensor([[8.0, 16.0]]), 32, 1.5) + gaussian_maps(torch.tensor([[24.0, 16.0]]), 32, 1.5)
+    assert D.two_peak_score(eq).item() == pytest.approx(1.0, abs=0.01)
+
+
+def test_entropy_of_flat_map_is_log_cells():
+    assert D.entropy(torch.zeros(1, 1, 8, 4))[0, 0].item() == pytest.approx(math.log(32), rel=1e-5)
+
+
+def test_bad_shapes_are_refused():
+    with pytest.raises(ValueError, match=r"\(B, K, H, W\)"):
+        D.argmax(torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="unknown decoder"):
+        D.decode(torch.zeros(1, 1, 4, 4), "median")
