@@ -18,6 +18,7 @@ from demos.common.device import device_label, get_device
 TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
     "keypoints",
+    "bimodal",
 ]
 
 CSS = """
@@ -97,6 +98,7 @@ def launch_kwargs() -> dict:
         css=CSS,
         head=HEAD,
         max_file_size="25mb",
+        show_error=True,  # handlers raise gr.Error with plain sentences; API clients see them too
         allowed_paths=[],  # nothing beyond the app's own temporary files is served
         footer_links=["api", "settings"],
     )

@@ -2,7 +2,7 @@
 """Evaluate every bundled model x every decoder on the fixed held-out set; print one Markdown table.
 
     python scripts/evaluate.py [--n 500] [--json rows.json]
-Columns: model, head, heatmap size, decoder, mean error (input px), PCK at 5 % and 10 % of the image size
+Columns: model, head, heatmap size, decoder, mean and median error (input px), PCK at 5 % and 10 % of the image size
 (6.4 / 12.8 px at 128 px), and the number of visible joints scored. The symmetric model is scored on
 symmetric-variant data, where left/right is ambiguous by construction.
 """
@@ -30,17 +30,18 @@ def rows_for(name: str, n: int) -> list[dict]:
     out = []
     for r in training.evaluate_model(model, n):
         out.append({"model": name, "head": model.head_type, "heatmap_size": f"{hs}x{hs}" if hs else "-",
-                    "decoder": r["decoder"], "mean_px": round(r["mean_px"], 3), "pck5": round(r["pck5"], 4),
+                    "decoder": r["decoder"], "mean_px": round(r["mean_px"], 3),
+                    "median_px": round(r["median_px"], 3), "pck5": round(r["pck5"], 4),
                     "pck10": round(r["pck10"], 4), "n": r["n"]})
     return out
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| model | head | heatmap | decoder | mean error (px) | PCK@5% | PCK@10% | n |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | head | heatmap | decoder | mean error (px) | median (px) | PCK@5% | PCK@10% | n |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['head']} | {r['heatmap_size']} | "
-                     f"{DECODER_LABELS.get(r['decoder'], r['decoder'])} | {r['mean_px']:.2f} | {r['pck5']:.3f} | "
+                     f"{DECODER_LABELS.get(r['decoder'], r['decoder'])} | {r['mean_px']:.2f} | {r['median_px']:.2f} | {r['pck5']:.3f} | "
                      f"{r['pck10']:.3f} | {r['n']} |")
     return "\n".join(lines)
 

@@ -201,7 +201,7 @@ def two_peak_score(heatmaps: torch.Tensor, min_distance: int = 2, beta: float | 
     B, K, H, W = h.shape
     h = h - h.flatten(2).amin(-1).view(B, K, 1, 1)
     h = h.nan_to_num(0.0)
-    pooled = F.max_pool2d(h.view(B * K, 1, H, W), 3, stride=1, padding=1).view(B, K, H, W)
+    pooled = F.max_pool2d(h.reshape(B * K, 1, H, W), 3, stride=1, padding=1).view(B, K, H, W)
     peaks = torch.where(h >= pooled, h, torch.zeros_like(h))
     ix, iy = argmax_cells(h)
     top = h.flatten(2).amax(-1)

@@ -99,7 +99,7 @@ def detect(model, image: Image.Image, beta: float = 1.0, score_thresh: float = 0
     s = min(1.0, MAX_SIDE / max(w, h))
     if s < 1.0:
         image = image.resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR)
-    arr = np.asarray(image)
+    arr = np.array(image)
     dev = next(model.parameters()).device
     captured = {}
     hook = model.roi_heads.keypoint_predictor.register_forward_hook(lambda m, i, o: captured.__setitem__("logits", o))

@@ -105,7 +105,7 @@ def _sketch_to_image(sketch):
     g = np.asarray(img.convert("L"))
     ys, xs = np.nonzero(g < 245)
     if len(xs):
-        pad = int(0.12 * max(xs.ptp() + 1, ys.ptp() + 1)) + 4
+        pad = int(0.12 * max(np.ptp(xs) + 1, np.ptp(ys) + 1)) + 4
         x0, x1 = max(0, xs.min() - pad), min(g.shape[1], xs.max() + pad)
         y0, y1 = max(0, ys.min() - pad), min(g.shape[0], ys.max() + pad)
         img = img.crop((x0, y0, x1, y1))

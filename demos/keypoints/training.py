@@ -130,10 +130,11 @@ DEFAULT_HEATMAP_BETA = 20.0
 
 
 def metrics(pred: torch.Tensor, kp: torch.Tensor, visible: torch.Tensor, size: int) -> dict:
-    """Mean error (input px) and PCK at 5 % and 10 % of the image size, over visible joints."""
+    """Mean and median error (input px) and PCK at 5 % and 10 % of the image size, over visible joints."""
     err = (pred - kp).norm(dim=-1)[visible]
     return {
         "mean_px": float(err.mean()),
+        "median_px": float(err.median()),
         "pck5": float((err <= 0.05 * size).float().mean()),
         "pck10": float((err <= 0.10 * size).float().mean()),
         "n": int(err.numel()),

@@ -123,6 +123,10 @@ def test_batched_shapes_and_dtype():
         out = D.decode(h, name)
         assert out.shape == (3, 5, 2) and out.dtype == torch.float32
     assert D.argmax(h)[..., 0].max() < 20 and D.argmax(h)[..., 1].max() < 12
+    t = h.transpose(0, 1)  # non-contiguous input works too
+    for name in D.DECODERS:
+        assert D.decode(t, name).shape == (5, 3, 2)
+    assert D.two_peak_score(t).shape == (5, 3)
 
 
 def test_to_input_pixels_uses_the_cell_convention():

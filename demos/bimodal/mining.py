@@ -1,0 +1,104 @@
+"""Real two-peak failures: the symmetric model on its held-out set, ranked by two-peak score, plus remedies.
+
+The symmetric data draw left and right limbs alike, so for every left/right joint the heatmap model learns
+two peaks (one at each candidate). This module decodes those heatmaps with the plain integral, arg-max and
+the lecture's remedies, and measures each on the held-out set. ``scripts/mine_bimodal.py`` runs it once and
+writes ``pretrained/<model>/two_peak_cases.json``, which the tab reads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from demos.keypoints import data, decoders, training
+from demos.keypoints.hub import PRETRAINED, load_model
+
+MODEL = "symmetric-heatmap-s4"
+CACHE_NAME = "two_peak_cases.json"
+BETA = training.DEFAULT_HEATMAP_BETA
+FAR_PX = 6.4  # 5 % of the 128 px image: "far from both peaks"
+FALLBACK_SCORE = 0.5
+REMEDIES = {  # name -> (decoder, beta, description)
+    "integral": ("soft_argmax", BETA, f"soft-argmax over the whole map, β = {BETA:g}"),
+    "arg-max": ("argmax", BETA, "best cell (no remedy, for reference)"),
+    "windowed integral": ("soft_argmax_windowed", BETA, f"soft-argmax in a 5×5 window around the arg-max, β = {BETA:g}"),
+    "larger β": ("soft_argmax", 5 * BETA, f"soft-argmax over the whole map, β = {5 * BETA:g}"),
+    "fallback to arg-max": ("fallback", BETA, f"integral, but arg-max where the two-peak score > {FALLBACK_SCORE}"),
+}
+
+
+def decode(hm: torch.Tensor, method: str, beta: float, score: torch.Tensor | None = None) -> torch.Tensor:
+    if method == "fallback":
+        a = decoders.argmax(hm)
+        s = decoders.soft_argmax(hm, beta)
+        return torch.where((score > FALLBACK_SCORE).unsqueeze(-1), a, s)
+    return decoders.decode(hm, method, beta=beta, radius=2)
+
+
+def mine(n: int = 300, model_name: str = MODEL, top: int = 12, progress=None) -> dict:
+    """Run the model over n held-out symmetric images; rank left/right joints by two-peak score."""
+    t0 = time.time()
+    model = load_model(model_name).model
+    images, kp, vis = training.dataset(data.heldout_seeds(n), "symmetric", model.input_size)
+    _, hms = training.predict_heatmaps(model, images)
+    S, H = model.input_size, hms.shape[-1]
+    scale = S / H
+    score = decoders.two_peak_score(hms)
+    kp_t = torch.from_numpy(kp)
+    mirror = kp_t[:, list(data.FLIP)]
+    sided = torch.zeros(len(data.JOINTS), dtype=torch.bool)
+    sided[list(data.LEFT + data.RIGHT)] = True
+    mask = torch.from_numpy(vis) & sided[None]
+    preds = {}
+    for name, (method, beta, _) in REMEDIES.items():
+        preds[name] = decode(hms, method, beta, score) * scale
+    rows = []
+    for name, p in preds.items():
+        e = (p - kp_t).norm(dim=-1)[mask]
+        e_sym = torch.minimum((p - kp_t).norm(dim=-1), (p - mirror).norm(dim=-1))[mask]
+        far = ((p - kp_t).norm(dim=-1) > FAR_PX) & ((p - mirror).norm(dim=-1) > FAR_PX)
+        # "far from both" only means something where the two candidates are themselves apart
+        apart = ((kp_t - mirror).norm(dim=-1) > 2 * FAR_PX) & mask
+        rows.append({"remedy": name, "description": REMEDIES[name][2], "mean_px": float(e.mean()),
+                     "worst_px": float(e.max()), "p95_px": float(e.quantile(0.95)),
+                     "mean_nearest_px": float(e_sym.mean()), "far_from_both": int((far & apart).sum()),
+                     "pairs": int(apart.sum())})
+    flat = torch.where(mask, score, torch.full_like(score, -1)).flatten()
+    order = flat.argsort(descending=True)[:top]
+    cases = []
+    for idx in order.tolist():
+        i, k = divmod(idx, len(data.JOINTS))
+        cases.append({
+            "seed": data.heldout_seeds(n)[i], "index": i, "joint": data.JOINTS[k], "k": k,
+            "score": float(score[i, k]), "truth": kp[i, k].tolist(), "mirror": mirror[i, k].tolist(),
+            "pred": {name: p[i, k].tolist() for name, p in preds.items()},
+        })
+    return {"model": model_name, "n_images": n, "joints_scored": int(mask.sum()), "beta": BETA, "far_px": FAR_PX,
+            "fallback_score": FALLBACK_SCORE, "remedies": rows, "cases": cases,
+            "score_histogram": np.histogram(score[mask].numpy(), bins=10, range=(0, 1))[0].tolist(),
+            "seconds": round(time.time() - t0, 1), "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def cache_path(model_name: str = MODEL) -> Path:
+    return PRETRAINED / model_name / CACHE_NAME
+
+
+def load_cached(model_name: str = MODEL) -> dict | None:
+    p = cache_path(model_name)
+    if p.is_file():
+        return json.loads(p.read_text())
+    return None
+
+
+def markdown_table(res: dict) -> str:
+    lines = ["| remedy | mean error (px) | worst (px) | 95th pct (px) | error to nearest of L/R (px) | "
+             f"integral far (> {res['far_px']} px) from both |", "|---|---|---|---|---|---|"]
+    for r in res["remedies"]:
+        lines.append(f"| {r['remedy']} | {r['mean_px']:.2f} | {r['worst_px']:.1f} | {r['p95_px']:.1f} | "
+                     f"{r['mean_nearest_px']:.2f} | {r['far_from_both']} / {r['pairs']} |")
+    return "\n".join(lines)
