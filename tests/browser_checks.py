@@ -24,4 +24,13 @@ def keypoints(page):
     assert page.locator("#kp-overlay .js-plotly-plot .scatterlayer .trace").count() >= 4
 
 
-CHECKS = {"keypoints": keypoints}
+def bimodal(page):
+    for elem in ("bm-maps", "bm-slice", "bm-sweep", "bm-overflow"):  # drawn when the page loads
+        wait_plot(page, elem)
+    assert "distance to the higher peak" in page.locator("#bm-table").inner_text()
+    page.locator("#bm-real").click()
+    wait_plot(page, "bm-cases")
+    assert "windowed integral" in page.locator("#bm-real-text").inner_text()
+
+
+CHECKS = {"keypoints": keypoints, "bimodal": bimodal}

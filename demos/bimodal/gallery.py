@@ -55,6 +55,6 @@ def histogram(res: dict) -> go.Figure:
     fig = go.Figure(go.Bar(x=[f"{i / 10:.1f}–{(i + 1) / 10:.1f}" for i in range(10)], y=counts,
                            marker_color=PALETTE[0]))
     fig.update_xaxes(title_text="two-peak score (second peak / first)")
-    fig.update_yaxes(title_text="left/right joints", type="log")
+    fig.update_yaxes(title_text="left/right joints")
     return style(fig, "How two-peaked the symmetric model's left/right heatmaps are", height=380)
 

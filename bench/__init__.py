@@ -1,0 +1,2 @@
+"""Benchmarks: `python -m bench [name ...]` runs them and prints each as a table with ratios to a baseline
+measured in the same run."""
