@@ -19,6 +19,7 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
     "keypoints",
     "bimodal",
+    "selu",
 ]
 
 CSS = """
@@ -44,8 +45,11 @@ INITIAL_QUERY_JS = """() => { const q = new URLSearchParams(window.kplabInitialQ
 
 def tab_js(tab_id: str) -> str:
     """Keep ?tab=<id> in the address bar in step with the open tab, so a link reopens it."""
-    return ("() => { const u = new URL(window.location); u.searchParams.set('tab', '%s'); "
-            "history.replaceState(null, '', u); }" % tab_id)
+    # only when that tab really is the open one: Gradio may report the first tab's selection late
+    return ("() => { const b = document.getElementById('tab-%s-button'); "
+            "if (b && b.getAttribute('aria-selected') !== 'true') return; "
+            "const u = new URL(window.location); u.searchParams.set('tab', '%s'); "
+            "history.replaceState(null, '', u); }" % (tab_id, tab_id))
 
 
 def load_topics(names=TOPICS):

@@ -33,4 +33,14 @@ def bimodal(page):
     assert "windowed integral" in page.locator("#bm-real-text").inner_text()
 
 
-CHECKS = {"keypoints": keypoints, "bimodal": bimodal}
+def selu(page):
+    for elem in ("selu-field", "selu-cos", "selu-deep", "selu-dropout"):
+        wait_plot(page, elem)
+    assert "0.78" in page.locator("#selu-fixed-point").inner_text()
+    before = page.locator("#selu-deep-text").inner_text()
+    page.locator("#selu-run").click()
+    page.wait_for_timeout(1500)
+    assert page.locator("#selu-deep-text").inner_text() == before  # same settings, same (seeded) result
+
+
+CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "selu": selu}

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 
 from demos.common.errors import UserInputError
-from demos.common.ui import friendly, number
+from demos.common.ui import friendly, number, show_on_load
 
 from . import compute, gallery, mining
 
@@ -144,6 +144,6 @@ def build():
     hist = gr.Plot(label="Two-peak scores", elem_id="bm-hist")
     real_btn.click(real_cases, None, [real_text, cases, hist], api_name="real_cases")
 
-    root = gr.context.Context.root_block
-    root.load(interactive, inputs, outs, api_visibility="private")
-    root.load(overflow, scale, [over_plot, over_text], api_visibility="private")
+    d = DEFAULTS
+    show_on_load(interactive, [d.x1, d.y1, d.h1, d.s1, d.x2, d.y2, d.h2, d.s2, 0.0, 10.0, 3], outs)
+    show_on_load(overflow, [95], [over_plot, over_text])

@@ -79,3 +79,10 @@ def query_params(request: gr.Request | None) -> dict[str, str]:
         return dict(request.query_params)
     except Exception:  # noqa: BLE001
         return {}
+
+
+def show_on_load(fn, args, outputs) -> None:
+    """Fill ``outputs`` when a page opens with ``fn(*args)``, computed once per process and then cached, so a
+    tab is never blank and opening the page costs no computation after the first visitor."""
+    cached = functools.lru_cache(maxsize=1)(lambda: fn(*args))
+    gr.context.Context.root_block.load(cached, None, outputs, api_visibility="private")

@@ -16,7 +16,7 @@ from demos.common.errors import UserInputError
 from demos.common.gpu import gpu
 from demos.common.images import load_image
 from demos.common.plotstyle import CONFIG
-from demos.common.ui import friendly, number
+from demos.common.ui import friendly, number, show_on_load
 
 from . import analysis, data, decoders, photo
 from .hub import ModelLoadError, bundled_names, load_model
@@ -203,17 +203,6 @@ def change_model(state, model_name, shown, joint):
 DEFAULT_EXAMPLE = "default-solid-1000003.png"
 
 
-@functools.lru_cache(maxsize=4)
-def _default_outputs(model_name: str):
-    return analyse_image(str(EXAMPLES / DEFAULT_EXAMPLE), model_name, default_beta(model_name),
-                         ("argmax", "soft_argmax"), "l_wrist")
-
-
-def show_default(model_name):
-    """What the tab shows when the page opens: the first example, analysed once and cached."""
-    return _default_outputs(model_name)
-
-
 def build():
     gr.Markdown(INTRO)
     state = gr.State(None)
@@ -267,4 +256,5 @@ def build():
     beta.release(update, [state, model, beta, shown, joint], outs, api_name="set_beta")
     shown.change(update, [state, model, beta, shown, joint], outs, api_name="set_decoders")
     joint.input(update, [state, model, beta, shown, joint], outs, api_name="set_joint")
-    gr.context.Context.root_block.load(show_default, model, outs + [state], api_name="keypoints_default")
+    show_on_load(analyse_image, [str(EXAMPLES / DEFAULT_EXAMPLE), first, default_beta(first), ["argmax", "soft_argmax"],
+                                 "l_wrist"], outs + [state])

@@ -1,0 +1,297 @@
+"""SELU and self-normalizing networks (Klambauer et al. 2017): the moment mapping g, its fixed point, deep
+networks, AlphaDropout. Plain torch/numpy/plotly, no Gradio.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.figure_factory as ff
+import plotly.graph_objects as go
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from plotly.subplots import make_subplots
+
+from demos.common.errors import UserInputError
+from demos.common.plotstyle import PALETTE, style
+
+# The SELU constants to full precision; torch.nn.SELU uses these values.
+ALPHA = 1.6732632423543772848170429916717
+LAMBDA = 1.0507009873554804934193349852946
+ALPHA_PRIME = -LAMBDA * ALPHA  # where AlphaDropout sends dropped units: -1.7581
+MAX_DEPTH = 200
+MAX_WIDTH = 2048
+MAX_BATCH = 2048
+ACTIVATIONS = ("SELU", "ReLU", "tanh", "ReLU + BatchNorm")
+
+
+def _t(x):
+    return torch.as_tensor(x, dtype=torch.float64)
+
+
+def g(mu, nu, omega=0.0, tau=1.0):
+    """Mean and variance of selu(z) for z ~ N(mu * omega, nu * tau), in closed form.
+
+    The pre-activation of a unit with n inputs of mean mu and variance nu and weights summing to omega with
+    squares summing to tau is (by the central limit theorem) N(mu*omega, nu*tau). Erfc-based expressions of
+    Klambauer et al. (2017), eq. (4)-(5), written with the scaled erfcx so the exp*erfc products never overflow.
+    Works on floats and broadcastable tensors (float64); differentiable.
+    """
+    mu, nu, omega, tau = map(_t, (mu, nu, omega, tau))
+    m = mu * omega
+    v = nu * tau
+    if torch.any(v <= 0):
+        raise UserInputError("The variance ν·τ must be positive (ν > 0 and τ > 0).")
+    s = torch.sqrt(v)
+    r2 = math.sqrt(2.0)
+    erfc0 = torch.special.erfc(m / (r2 * s))
+    gauss = torch.exp(-(m**2) / (2 * v))
+    # exp(m + v/2) erfc((m + v)/sqrt(2v)) and exp(2(m + v)) erfc((m + 2v)/sqrt(2v)), both = gauss * erfcx(.)
+    t1 = gauss * torch.special.erfcx((m + v) / (r2 * s))
+    t2 = gauss * torch.special.erfcx((m + 2 * v) / (r2 * s))
+    mean = 0.5 * LAMBDA * (m * (2 - erfc0) + ALPHA * t1 - ALPHA * erfc0 + math.sqrt(2 / math.pi) * s * gauss)
+    second = 0.5 * LAMBDA**2 * ((m**2 + v) * (2 - erfc0) + ALPHA**2 * (-2 * t1 + t2 + erfc0)
+                                 + math.sqrt(2 / math.pi) * m * s * gauss)
+    return mean, second - mean**2
+
+
+def g_numeric(mu, nu, omega=0.0, tau=1.0, n: int = 200_001) -> tuple[float, float]:
+    """The same moments by numerical integration on a fine grid (for checking the closed form)."""
+    m, v = mu * omega, nu * tau
+    s = math.sqrt(v)
+    z = torch.linspace(m - 12 * s, m + 12 * s, n, dtype=torch.float64)
+    p = torch.exp(-((z - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)
+    y = F.selu(z)
+    dz = z[1] - z[0]
+    mean = torch.trapezoid(y * p, dx=dz)
+    second = torch.trapezoid(y * y * p, dx=dz)
+    return float(mean), float(second - mean**2)
+
+
+def jacobian(mu=0.0, nu=1.0, omega=0.0, tau=1.0) -> np.ndarray:
+    """d(g_mean, g_var) / d(mu, nu) by autograd, float64."""
+    def f(x):
+        a, b = g(x[0], x[1], omega, tau)
+        return torch.stack([a, b])
+
+    return torch.autograd.functional.jacobian(f, _t([mu, nu])).numpy()
+
+
+def largest_singular_value(mu=0.0, nu=1.0, omega=0.0, tau=1.0) -> float:
+    return float(np.linalg.svd(jacobian(mu, nu, omega, tau), compute_uv=False)[0])
+
+
+def iterate(mu0: float, nu0: float, omega: float, tau: float, steps: int = 30) -> np.ndarray:
+    """The path (steps+1, 2) of (mu, nu) under repeated application of g."""
+    path = [(mu0, nu0)]
+    mu, nu = _t(mu0), _t(nu0)
+    for _ in range(steps):
+        mu, nu = g(mu, nu.clamp_min(1e-12), omega, tau)
+        if not (torch.isfinite(mu) and torch.isfinite(nu)):
+            break
+        path.append((float(mu), float(nu)))
+    return np.array(path)
+
+
+def fixed_point(omega: float, tau: float, start=(0.0, 1.0), steps: int = 500, tol: float = 1e-10):
+    """Iterate g from ``start``; returns the fixed point, or None if it diverges or collapses."""
+    p = iterate(*start, omega, tau, steps)
+    if len(p) < steps + 1 or p[-1, 1] < 1e-6 or p[-1, 1] > 1e6:
+        return None
+    if np.abs(p[-1] - p[-2]).max() > 1e-6:
+        return None
+    return p[-1]
+
+
+def check(mu=None, nu=None, omega=None, tau=None):
+    for name, v, lo, hi in (("μ", mu, -10, 10), ("ν", nu, 0, 100), ("ω", omega, -10, 10), ("τ", tau, 0, 100)):
+        if v is None:
+            continue
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise UserInputError(f"{name} must be a finite number, got {v}.")
+        if not lo <= v <= hi or (name in ("ν", "τ") and v <= 0):
+            rng = f"in ({lo}, {hi}]" if name in ("ν", "τ") else f"in [{lo}, {hi}]"
+            raise UserInputError(f"{name} must be {rng}; got {v}." + (" A variance must be positive." if name in
+                                                                         ("ν", "τ") and v <= 0 else ""))
+
+
+def figure_field(omega: float, tau: float, start=(0.5, 2.0), steps: int = 20) -> tuple[go.Figure, str]:
+    """Arrows g(mu, nu) - (mu, nu) over a grid, the fixed point, and the iteration path from ``start``."""
+    check(mu=start[0], nu=start[1], omega=omega, tau=tau)
+    mus = np.linspace(-1.0, 1.0, 15)
+    nus = np.linspace(0.3, 3.0, 15)
+    M, N = np.meshgrid(mus, nus)
+    gm, gv = g(_t(M), _t(N), omega, tau)
+    U, V = gm.numpy() - M, gv.numpy() - N
+    mag = np.hypot(U, V) + 1e-12
+    scale = 0.09 / np.maximum(mag, 0.05)  # arrows of similar length, direction is what matters
+    fig = ff.create_quiver(M, N, U * scale, V * scale, scale=1.0, arrow_scale=0.3, name="g(μ, ν) − (μ, ν)",
+                           line=dict(color="#8a8a8a", width=1.5))
+    path = iterate(*start, omega, tau, steps)
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=f"iterating g from {start}",
+                             line=dict(color=PALETTE[3], width=3), marker=dict(size=8)))
+    fp = fixed_point(omega, tau)
+    if fp is not None:
+        fig.add_trace(go.Scatter(x=[fp[0]], y=[fp[1]], mode="markers", name=f"fixed point ({fp[0]:.3f}, {fp[1]:.3f})",
+                                 marker=dict(symbol="star", size=20, color=PALETTE[1], line=dict(color="black",
+                                                                                                  width=1))))
+        sv = largest_singular_value(fp[0], fp[1], omega, tau)
+        text = (f"Fixed point at **(μ, ν) = ({fp[0]:.4f}, {fp[1]:.4f})**; the Jacobian of g there has largest "
+                f"singular value **{sv:.4f}** {'< 1: it attracts' if sv < 1 else '≥ 1: not a contraction'}.")
+    else:
+        text = "**No stable fixed point** is reached from (0, 1) for these ω, τ: the variance collapses or explodes."
+    fig.update_xaxes(title_text="mean μ", range=[-1.1, 1.1])
+    fig.update_yaxes(title_text="variance ν", range=[0.2, 3.1])
+    style(fig, f"The moment mapping g for ω = {omega:g}, τ = {tau:g}", height=520,
+          legend=dict(orientation="h", yanchor="top", y=-0.15, x=0), margin=dict(b=120))
+    return fig, text
+
+
+def figure_cos(x0: float = 1.0, steps: int = 15) -> go.Figure:
+    """The lecture's fixed-point iteration x <- cos(x), as a cobweb, converging to 0.739 (the Dottie number)."""
+    if not math.isfinite(x0) or abs(x0) > 100:
+        raise UserInputError(f"The start x₀ must be a finite number within ±100, got {x0}.")
+    xs = np.linspace(-0.2, max(1.6, x0 + 0.1), 300)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=np.cos(xs), name="y = cos(x)", line=dict(color=PALETTE[0])))
+    fig.add_trace(go.Scatter(x=xs, y=xs, name="y = x", line=dict(color="#888", dash="dash")))
+    px, py = [x0], [0.0]
+    x = x0
+    for _ in range(steps):
+        y = math.cos(x)
+        px += [x, y]
+        py += [y, y]
+        x = y
+    fig.add_trace(go.Scatter(x=px, y=py, name="x ← cos(x)", mode="lines", line=dict(color=PALETTE[3], width=2)))
+    fig.add_trace(go.Scatter(x=[0.7390851332], y=[0.7390851332], mode="markers", name="fixed point 0.7391",
+                             marker=dict(symbol="star", size=18, color=PALETTE[1], line=dict(color="black", width=1))))
+    fig.update_xaxes(title_text="x")
+    fig.update_yaxes(title_text="y", scaleanchor="x")
+    return style(fig, "The same idea in 1-D: iterate x ← cos(x)", height=520,
+                 legend=dict(orientation="h", yanchor="top", y=-0.15, x=0), margin=dict(b=120))
+
+
+# --- deep networks ---------------------------------------------------------------------------------------
+def lecun_normal_(w: torch.Tensor, generator=None) -> torch.Tensor:
+    """N(0, 1/fan_in): torch's kaiming_normal_(w, nonlinearity='linear') (not nonlinearity='selu', whose gain
+    3/4 gives std 0.75/sqrt(fan_in))."""
+    with torch.no_grad():
+        return w.normal_(0.0, 1.0 / math.sqrt(w.shape[1]), generator=generator)
+
+
+def build_net(activation: str, depth: int, width: int, dropout: str | None = None, p: float = 0.1,
+              seed: int = 0, init: str = "lecun") -> nn.Sequential:
+    if activation not in ACTIVATIONS:
+        raise UserInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if not 1 <= depth <= MAX_DEPTH:
+        raise UserInputError(f"Depth must be between 1 and {MAX_DEPTH} layers, got {depth}.")
+    if not 2 <= width <= MAX_WIDTH:
+        raise UserInputError(f"Width must be between 2 and {MAX_WIDTH} units, got {width}.")
+    gen = torch.Generator().manual_seed(seed)
+    if init == "kaiming_selu":
+        torch.manual_seed(seed)
+    blocks = []
+    for _ in range(depth):
+        lin = nn.Linear(width, width, bias=False)
+        if init == "lecun":
+            lecun_normal_(lin.weight, gen)
+        elif init == "kaiming_selu":
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="selu")
+        else:
+            raise UserInputError(f"unknown init {init!r}")
+        layers = [lin]
+        if activation == "ReLU + BatchNorm":
+            layers += [nn.BatchNorm1d(width), nn.ReLU()]
+        else:
+            layers.append({"SELU": nn.SELU(), "ReLU": nn.ReLU(), "tanh": nn.Tanh()}[activation])
+        if dropout == "alpha":
+            layers.append(nn.AlphaDropout(p))
+        elif dropout == "standard":
+            layers.append(nn.Dropout(p))
+        blocks.append(nn.Sequential(*layers))
+    return nn.Sequential(*blocks)  # one block per layer: Linear, [BatchNorm], activation, [dropout]
+
+
+def layer_stats(net: nn.Sequential, x: torch.Tensor, keep_hist=(1,)) -> dict:
+    """Per-layer mean and variance of the activations (each block's output), per-layer gradient norms of the
+    weights for a fixed random linear read-out, and activation samples at the chosen depths (1-based)."""
+    acts = []
+    h = x
+    for block in net:
+        h = block(h)
+        acts.append(h)
+    readout = torch.randn(h.shape[1], generator=torch.Generator().manual_seed(1)).to(h) / math.sqrt(h.shape[1])
+    (h @ readout).sum().backward()
+    return {
+        "mean": np.array([float(a.detach().mean()) for a in acts]),
+        "var": np.array([float(a.detach().var()) for a in acts]),
+        "grad": np.array([float(block[0].weight.grad.norm()) for block in net]),
+        "hist": {d: acts[d - 1].detach().flatten()[:20000].cpu().numpy() for d in keep_hist if 1 <= d <= len(acts)},
+    }
+
+
+def run_deep(activations=ACTIVATIONS, depth: int = 32, width: int = 512, batch: int = 512, mean0: float = 0.5,
+             var0: float = 4.0, dropout: str | None = None, p: float = 0.1, seed: int = 0, device="cpu") -> dict:
+    """Per-activation layer statistics for an input drawn from N(mean0, var0), on ``device``."""
+    if not 2 <= batch <= MAX_BATCH:
+        raise UserInputError(f"Batch must be between 2 and {MAX_BATCH}, got {batch}.")
+    for name, v in (("input mean", mean0), ("input variance", var0)):
+        if not math.isfinite(v):
+            raise UserInputError(f"The {name} must be a finite number, got {v}.")
+    if var0 <= 0 or var0 > 100 or abs(mean0) > 10:
+        raise UserInputError("The input variance must be in (0, 100] and the input mean within ±10.")
+    gen = torch.Generator().manual_seed(seed)
+    x = (mean0 + math.sqrt(var0) * torch.randn(batch, width, generator=gen)).to(device)
+    depths = sorted({1, max(1, depth // 2), depth})
+    out = {}
+    for act in activations:
+        net = build_net(act, depth, width, dropout if act == "SELU" else None, p, seed).to(device).train()
+        out[act] = layer_stats(net, x, keep_hist=depths)
+    out["_depths"] = depths
+    return out
+
+
+COLORS = {"SELU": PALETTE[0], "ReLU": PALETTE[3], "tanh": PALETTE[2], "ReLU + BatchNorm": PALETTE[4],
+          "SELU + AlphaDropout": PALETTE[0], "SELU + Dropout": PALETTE[3]}
+
+
+def figure_deep(res: dict, title: str) -> go.Figure:
+    fig = make_subplots(1, 3, subplot_titles=("mean of activations", "variance of activations",
+                                              "gradient norm of layer weights"), horizontal_spacing=0.08)
+    for name, r in res.items():
+        if name.startswith("_"):
+            continue
+        L = np.arange(1, len(r["mean"]) + 1)
+        kw = dict(line=dict(color=COLORS.get(name, "#444"), width=3), legendgroup=name)
+        fig.add_trace(go.Scatter(x=L, y=r["mean"], name=name, **kw), 1, 1)
+        fig.add_trace(go.Scatter(x=L, y=r["var"], name=name, showlegend=False, **kw), 1, 2)
+        fig.add_trace(go.Scatter(x=np.arange(1, len(r["grad"]) + 1), y=r["grad"], name=name, showlegend=False,
+                                 **kw), 1, 3)
+    fig.add_hline(y=0, line=dict(color="#999", dash="dot"), row=1, col=1)
+    fig.add_hline(y=1, line=dict(color="#999", dash="dot"), row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=3)
+    fig.update_xaxes(title_text="layer")
+    return style(fig, title, height=460, legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0),
+                 margin=dict(t=120))
+
+
+def figure_hists(res: dict) -> go.Figure:
+    depths = res["_depths"]
+    names = [n for n in res if not n.startswith("_")]
+    fig = make_subplots(1, len(depths), subplot_titles=[f"layer {d}" for d in depths], horizontal_spacing=0.06)
+    for j, d in enumerate(depths):
+        for name in names:
+            v = res[name]["hist"].get(d)
+            if v is None:
+                continue
+            counts, edges = np.histogram(np.clip(v, -3, 4), bins=70, range=(-3, 4))
+            fig.add_trace(go.Scatter(x=0.5 * (edges[1:] + edges[:-1]), y=counts / max(1, counts.sum()), name=name,
+                                     legendgroup=name, showlegend=j == 0, mode="lines",
+                                     line=dict(color=COLORS.get(name, "#444"), width=2.5, shape="hvh")), 1, j + 1)
+    fig.update_xaxes(title_text="activation value (clipped to [-3, 4])", range=[-3, 4])
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", range=[-5, 0])
+    return style(fig, "Activation histograms at a few depths (fraction of units per bin, log scale)", height=420,
+                 legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0), margin=dict(t=120))

@@ -1,0 +1,104 @@
+"""SELU: constants, the closed-form moment mapping, the fixed point and its Jacobian, deep networks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from demos.common.errors import UserInputError
+from demos.selu import compute as C
+
+
+def test_constants_are_torchs_and_have_closed_forms():
+    x = torch.tensor([-1.0, 2.0], dtype=torch.float64)
+    expected = torch.where(x > 0, C.LAMBDA * x, C.LAMBDA * C.ALPHA * (torch.exp(x) - 1))
+    assert torch.allclose(F.selu(x), expected, atol=1e-7)
+    # closed forms (Klambauer et al. 2017): alpha01 = -sqrt(2/pi) / (erfc(1/sqrt2) exp(1/2) - 1)
+    erfc = math.erfc(1 / math.sqrt(2))
+    alpha = -math.sqrt(2 / math.pi) / (erfc * math.exp(0.5) - 1)
+    lam = (1 - erfc * math.sqrt(math.e)) * math.sqrt(2 * math.pi) * (
+        2 * math.erfc(math.sqrt(2)) * math.e**2 + math.pi * erfc**2 * math.e - 2 * (2 + math.pi) * erfc * math.sqrt(math.e)
+        + math.pi + 2) ** -0.5
+    assert C.ALPHA == pytest.approx(alpha, rel=1e-12)
+    assert C.LAMBDA == pytest.approx(lam, rel=1e-12)
+    assert C.ALPHA_PRIME == pytest.approx(-1.7580993408, abs=1e-9)
+
+
+@given(mu=st.floats(-1.5, 1.5), nu=st.floats(0.2, 3.0), omega=st.floats(-1, 1), tau=st.floats(0.5, 1.5))
+@settings(max_examples=40, deadline=None)
+def test_closed_form_matches_numerical_integration(mu, nu, omega, tau):
+    m, v = C.g(mu, nu, omega, tau)
+    mn, vn = C.g_numeric(mu, nu, omega, tau)
+    assert float(m) == pytest.approx(mn, abs=1e-7)
+    assert float(v) == pytest.approx(vn, abs=1e-7)
+
+
+def test_closed_form_matches_monte_carlo():
+    gen = torch.Generator().manual_seed(0)
+    mu, nu, omega, tau = 0.4, 1.6, 0.3, 1.2
+    z = mu * omega + math.sqrt(nu * tau) * torch.randn(2_000_000, generator=gen, dtype=torch.float64)
+    y = F.selu(z)
+    m, v = C.g(mu, nu, omega, tau)
+    assert float(m) == pytest.approx(float(y.mean()), abs=3e-3)
+    assert float(v) == pytest.approx(float(y.var()), abs=5e-3)
+
+
+def test_zero_one_is_a_fixed_point_and_attracts():
+    m, v = C.g(0.0, 1.0, 0.0, 1.0)
+    assert abs(float(m)) < 1e-12 and float(v) == pytest.approx(1.0, abs=1e-12)
+    assert C.largest_singular_value() == pytest.approx(0.788, abs=0.001)
+    path = C.iterate(0.8, 2.5, 0.0, 1.0, steps=40)
+    assert np.abs(path[-1] - [0.0, 1.0]).max() < 1e-4
+
+
+def test_fixed_point_moves_with_omega_and_tau():
+    fp = C.fixed_point(0.1, 1.05)
+    assert fp is not None and abs(fp[0]) > 0.01 and fp[1] != pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("nu,tau", [(0.0, 1.0), (1.0, 0.0), (-1.0, 1.0)])
+def test_nonpositive_variance_is_refused(nu, tau):
+    with pytest.raises(UserInputError, match="positive"):
+        C.g(0.0, nu, 0.0, tau)
+    with pytest.raises(UserInputError):
+        C.figure_field(0.0, tau, (0.0, nu))
+
+
+def test_deep_selu_network_self_normalizes():
+    """PRODUCT.md 5: a 32-layer, 512-wide SELU net started at mean 0.5, variance 4 ends near (0, 1)."""
+    res = C.run_deep(["SELU", "ReLU"], depth=32, width=512, mean0=0.5, var0=4.0)
+    assert abs(res["SELU"]["mean"][-1]) < 0.1
+    assert abs(res["SELU"]["var"][-1] - 1.0) < 0.1
+    assert res["ReLU"]["var"][-1] < 1e-3  # LeCun weights halve ReLU's second moment per layer
+    assert res["SELU"]["grad"].shape == (32,)
+
+
+def test_alpha_dropout_keeps_the_fixed_point_and_dropout_does_not():
+    a = C.run_deep(["SELU"], depth=32, width=512, mean0=0.0, var0=1.0, dropout="alpha", p=0.1)["SELU"]
+    d = C.run_deep(["SELU"], depth=32, width=512, mean0=0.0, var0=1.0, dropout="standard", p=0.1)["SELU"]
+    assert abs(a["mean"][-1]) < 0.1 and abs(a["var"][-1] - 1) < 0.1
+    assert abs(d["var"][-1] - 1) > 0.3
+
+
+def test_kaiming_selu_is_not_lecun():
+    x = torch.randn(512, 256, generator=torch.Generator().manual_seed(0))
+    lecun = C.layer_stats(C.build_net("SELU", 32, 256, init="lecun"), x)
+    kaiming = C.layer_stats(C.build_net("SELU", 32, 256, init="kaiming_selu"), x)
+    assert abs(lecun["var"][-1] - 1) < 0.15 and kaiming["var"][-1] < 0.3
+
+
+@pytest.mark.parametrize("kw", [dict(depth=0), dict(depth=10_000), dict(width=1), dict(width=100_000)])
+def test_limits(kw):
+    with pytest.raises(UserInputError):
+        C.run_deep(["SELU"], **{"depth": 4, "width": 8, **kw})
+
+
+def test_nan_input_is_refused():
+    with pytest.raises(UserInputError):
+        C.run_deep(["SELU"], depth=2, width=8, mean0=float("nan"))
