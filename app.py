@@ -19,6 +19,7 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
     "keypoints",
     "bimodal",
+    "normalization",
     "selu",
 ]
 

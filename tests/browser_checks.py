@@ -43,4 +43,14 @@ def selu(page):
     assert page.locator("#selu-deep-text").inner_text() == before  # same settings, same (seeded) result
 
 
-CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "selu": selu}
+def normalization(page):
+    for elem in ("bn-steps", "bn-running", "bn-eval", "norm-cubes"):
+        wait_plot(page, elem)
+    assert "max |difference|" in page.locator("#bn-text").inner_text()
+    page.locator("#norm-train").click()
+    wait_plot(page, "norm-live")
+    page.wait_for_function("document.querySelector('#norm-live-text')?.innerText.includes('step 300 of 300')",
+                           timeout=120_000)
+
+
+CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "selu": selu}

@@ -1,0 +1,278 @@
+"""BatchNorm step by step, train vs eval, and the variants LayerNorm / InstanceNorm / GroupNorm.
+
+Plain torch/numpy/plotly, no Gradio. Tensors are (N, C, H, W).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from plotly.subplots import make_subplots
+
+from demos.common.errors import UserInputError
+from demos.common.plotstyle import PALETTE, style
+
+EPS = 1e-5
+SOURCES = ("conv activations (keypoint model, held-out figures)", "Gaussian", "skewed (exponential)", "bimodal")
+VARIANTS = ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm")
+
+
+def make_batch(source: str, n: int, c: int = 8, hw: int = 8, shift: float = 0.0, seed: int = 0) -> torch.Tensor:
+    """A mini-batch (N, C, H, W): real conv activations, or a chosen distribution with a per-channel offset."""
+    if not 1 <= n <= 256:
+        raise UserInputError(f"Batch size must be between 1 and 256, got {n}.")
+    if not math.isfinite(shift) or abs(shift) > 100:
+        raise UserInputError(f"The shift must be a finite number within ±100, got {shift}.")
+    g = torch.Generator().manual_seed(seed)
+    if source == SOURCES[0]:
+        return conv_activations(n, seed) + shift
+    if source == "Gaussian":
+        x = torch.randn(n, c, hw, hw, generator=g)
+    elif source == "skewed (exponential)":
+        x = torch.empty(n, c, hw, hw).exponential_(1.0, generator=g)
+    elif source == "bimodal":
+        x = torch.randn(n, c, hw, hw, generator=g) * 0.5 + 2.0 * torch.sign(torch.randn(n, c, 1, 1, generator=g))
+    else:
+        raise UserInputError(f"Unknown source {source!r}; choose one of {SOURCES}.")
+    per_channel = torch.linspace(-2, 3, c).view(1, c, 1, 1)  # channels live on different scales, as in a real net
+    scale = torch.linspace(0.5, 3, c).view(1, c, 1, 1)
+    return x * scale + per_channel + shift
+
+
+def conv_activations(n: int, seed: int = 0) -> torch.Tensor:
+    """Outputs of the first conv layer (before its BatchNorm) of the bundled heatmap model on held-out figures:
+    (n, 8, 32, 32) — the first 8 of its channels, average-pooled 2x to keep the page light."""
+    from demos.keypoints import data, training
+    from demos.keypoints.hub import load_model
+
+    model = load_model("heatmap-s4").model
+    seeds = [data.HELDOUT_SEED0 + 1000 + seed * 256 + i for i in range(n)]
+    x = training.to_tensor(np.stack([data.render(s).image for s in seeds]))
+    with torch.no_grad():
+        y = model.backbone.stem[0](x)[:, :8]
+    return F.avg_pool2d(y, 2)
+
+
+def batchnorm_steps(x: torch.Tensor, gamma: float, beta: float, eps: float = EPS) -> dict:
+    """Each step of one BatchNorm2d layer in training mode, for every channel:
+    mean and (biased) variance over (N, H, W), x_hat = (x - mean)/sqrt(var + eps), y = gamma x_hat + beta."""
+    if x.shape[0] * x.shape[2] * x.shape[3] < 2:
+        raise UserInputError("BatchNorm in training mode needs more than one value per channel: with batch size "
+                             "1 and a 1x1 map the variance is undefined (torch raises 'Expected more than 1 value "
+                             "per channel when training'). Use a larger batch or eval mode.")
+    for name, v in (("γ", gamma), ("β", beta)):
+        if not math.isfinite(v) or abs(v) > 1e3:
+            raise UserInputError(f"{name} must be a finite number within ±1000, got {v}.")
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)
+    var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    xhat = (x - mean) / torch.sqrt(var + eps)
+    y = gamma * xhat + beta
+    return {"x": x, "mean": mean.flatten(), "var": var.flatten(), "xhat": xhat, "y": y}
+
+
+def torch_batchnorm(x: torch.Tensor, gamma: float, beta: float, eps: float = EPS) -> torch.Tensor:
+    bn = nn.BatchNorm2d(x.shape[1], eps=eps)
+    with torch.no_grad():
+        bn.weight.fill_(gamma)
+        bn.bias.fill_(beta)
+    return bn.train()(x)
+
+
+STEP_TITLES = ("1. the mini-batch x", "2. batch mean μ_B and variance σ²_B", "3. normalize: x̂ = (x − μ_B)/√(σ²_B + ε)",
+               "4. scale and shift: y = γ·x̂ + β")
+FORMULAS = (
+    "A channel's values over the whole mini-batch: $\\{x_i\\}$, $i$ over $N \\times H \\times W$.",
+    "$\\mu_B = \\frac{1}{m}\\sum_i x_i, \\quad \\sigma_B^2 = \\frac{1}{m}\\sum_i (x_i - \\mu_B)^2$ (biased; $m = NHW$)",
+    "$\\hat x_i = \\dfrac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\epsilon}}, \\quad \\epsilon = 10^{-5}$",
+    "$y_i = \\gamma \\hat x_i + \\beta$ — learned scale and offset (they can undo the normalization)",
+)
+
+
+def figure_step(steps: dict, channel: int, step: int, show_all: bool) -> go.Figure:
+    C = steps["x"].shape[1]
+    if not 0 <= channel < C:
+        raise UserInputError(f"Channel must be in 0..{C - 1}, got {channel}.")
+    arrays = [steps["x"], steps["x"], steps["xhat"], steps["y"]]
+    shown = range(4) if show_all else [step]
+    fig = make_subplots(1, len(shown), subplot_titles=[STEP_TITLES[i] for i in shown], horizontal_spacing=0.06)
+    for j, i in enumerate(shown):
+        v = arrays[i][:, channel].flatten().numpy()
+        fig.add_trace(go.Histogram(x=v, nbinsx=40, marker_color=PALETTE[i % 4], showlegend=False), 1, j + 1)
+        if i == 1:
+            m, s = float(steps["mean"][channel]), math.sqrt(float(steps["var"][channel]))
+            fig.add_vline(x=m, line=dict(color="black", width=3), row=1, col=j + 1)
+            fig.add_vrect(x0=m - s, x1=m + s, fillcolor=PALETTE[1], opacity=0.2, line_width=0, row=1, col=j + 1)
+    fig.update_xaxes(title_text="value")
+    fig.update_annotations(font_size=15)
+    return style(fig, f"Channel {channel}", height=380, margin=dict(t=90))
+
+
+def step_numbers(steps: dict, channel: int, gamma: float, beta: float) -> str:
+    x = steps["x"][:, channel]
+    xh = steps["xhat"][:, channel]
+    y = steps["y"][:, channel]
+    return ("| | mean | variance | min | max |\n|---|---|---|---|---|\n" +
+            f"| x | {float(x.mean()):.4f} | {float(x.var(unbiased=False)):.4f} | {float(x.min()):.3f} | {float(x.max()):.3f} |\n"
+            f"| x̂ | {float(xh.mean()):.4f} | {float(xh.var(unbiased=False)):.4f} | {float(xh.min()):.3f} | {float(xh.max()):.3f} |\n"
+            f"| y (γ = {gamma:g}, β = {beta:g}) | {float(y.mean()):.4f} | {float(y.var(unbiased=False)):.4f} | "
+            f"{float(y.min()):.3f} | {float(y.max()):.3f} |\n\n"
+            f"μ_B = {float(steps['mean'][channel]):.4f}, σ²_B = {float(steps['var'][channel]):.4f} over "
+            f"m = {x.numel()} values.")
+
+
+# --- train vs eval ----------------------------------------------------------------------------------------
+def running_stats(source: str, batch: int, steps: int, momentum: float, shift: float = 0.0, seed: int = 0) -> dict:
+    """Feed ``steps`` mini-batches through a BatchNorm2d in train mode and record its running statistics next to
+    torch's update rule new = (1 - momentum) * old + momentum * batch (unbiased variance for the running one).
+    Then normalize one held-out image in eval mode (running stats) and in train mode alone (its own stats)."""
+    if not 0 < momentum <= 1 or not math.isfinite(momentum):
+        raise UserInputError(f"Momentum must be in (0, 1], got {momentum}.")
+    if not 1 <= steps <= 500:
+        raise UserInputError(f"Steps must be between 1 and 500, got {steps}.")
+    bn = nn.BatchNorm2d(8, momentum=momentum)  # every source has 8 channels
+    rm, rv, bm, bv, mine_m, mine_v = [], [], [], [], [], []
+    own_m = torch.zeros(bn.num_features)
+    own_v = torch.ones(bn.num_features)
+    for t in range(steps):
+        x = make_batch(source, batch, seed=seed + 1 + t)
+        if batch * x.shape[2] * x.shape[3] < 2:
+            raise UserInputError("Batch size 1 with a 1x1 map has a single value per channel: BatchNorm cannot train.")
+        bn.train()(x)
+        m = x.mean((0, 2, 3))
+        v_unb = x.var((0, 2, 3), unbiased=True)
+        own_m = (1 - momentum) * own_m + momentum * m
+        own_v = (1 - momentum) * own_v + momentum * v_unb
+        bm.append(m.numpy())
+        bv.append(x.var((0, 2, 3), unbiased=False).numpy())
+        rm.append(bn.running_mean.clone().numpy())
+        rv.append(bn.running_var.clone().numpy())
+        mine_m.append(own_m.numpy().copy())
+        mine_v.append(own_v.numpy().copy())
+    test = make_batch(source, 1, shift=shift, seed=seed + 10_000)
+    with torch.no_grad():
+        y_eval = bn.eval()(test)
+        own = (test - test.mean((0, 2, 3), keepdim=True)) / torch.sqrt(test.var((0, 2, 3), unbiased=False,
+                                                                                 keepdim=True) + bn.eps)
+    return {"running_mean": np.array(rm), "running_var": np.array(rv), "batch_mean": np.array(bm),
+            "batch_var": np.array(bv), "formula_mean": np.array(mine_m), "formula_var": np.array(mine_v),
+            "eval": y_eval, "own": own, "test": test}
+
+
+def figure_running(res: dict, channel: int) -> go.Figure:
+    T = np.arange(1, len(res["running_mean"]) + 1)
+    fig = make_subplots(1, 2, subplot_titles=("mean", "variance"), horizontal_spacing=0.1)
+    for col, key in ((1, "mean"), (2, "var")):
+        fig.add_trace(go.Scatter(x=T, y=res[f"batch_{key}"][:, channel], mode="markers", name="this mini-batch",
+                                 marker=dict(color=PALETTE[5], size=6), showlegend=col == 1), 1, col)
+        fig.add_trace(go.Scatter(x=T, y=res[f"running_{key}"][:, channel], name="running (torch)",
+                                 line=dict(color=PALETTE[0], width=4), showlegend=col == 1), 1, col)
+        fig.add_trace(go.Scatter(x=T, y=res[f"formula_{key}"][:, channel], name="0.9·old + 0.1·batch (formula)",
+                                 line=dict(color=PALETTE[1], width=2, dash="dash"), showlegend=col == 1), 1, col)
+    fig.update_xaxes(title_text="training step")
+    return style(fig, f"Running statistics of channel {channel} (EMA)", height=400,
+                 legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0), margin=dict(t=110))
+
+
+def figure_eval(res: dict, channel: int) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=res["eval"][:, channel].flatten().numpy(), name="eval mode: running statistics",
+                               opacity=0.6, marker_color=PALETTE[0], nbinsx=40))
+    fig.add_trace(go.Histogram(x=res["own"][:, channel].flatten().numpy(), name="the image's own statistics",
+                               opacity=0.6, marker_color=PALETTE[3], nbinsx=40))
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title_text="normalized value")
+    return style(fig, "One test image at inference", height=400,
+                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+
+
+# --- variants ---------------------------------------------------------------------------------------------
+def group_mask(kind: str, shape, n: int, c: int, groups: int = 2) -> torch.Tensor:
+    """Which elements of an (N, C, H, W) tensor share statistics with sample n, channel c."""
+    N, C, H, W = shape
+    m = torch.zeros(N, C, dtype=torch.bool)
+    if kind == "BatchNorm":
+        m[:, c] = True
+    elif kind == "LayerNorm":
+        m[n, :] = True
+    elif kind == "InstanceNorm":
+        m[n, c] = True
+    elif kind == "GroupNorm":
+        if C % groups:
+            raise UserInputError(f"GroupNorm needs the number of groups G to divide the channels C: {C} % {groups} "
+                                 f"= {C % groups}. Try G in {[g for g in range(1, C + 1) if C % g == 0]}.")
+        size = C // groups
+        g0 = (c // size) * size
+        m[n, g0:g0 + size] = True
+    else:
+        raise UserInputError(f"Unknown normalization {kind!r}")
+    return m[:, :, None, None].expand(N, C, H, W)
+
+
+def normalize_by_mask(x: torch.Tensor, kind: str, groups: int = 2, eps: float = EPS) -> torch.Tensor:
+    """Normalize every element by the mean/variance of the set that shares statistics with it (the picture's
+    definition, done the slow way) — to check against torch's modules."""
+    N, C, H, W = x.shape
+    out = torch.empty_like(x)
+    for n in range(N):
+        for c in range(C):
+            m = group_mask(kind, x.shape, n, c, groups)
+            vals = x[m]
+            out[n, c] = (x[n, c] - vals.mean()) / torch.sqrt(vals.var(unbiased=False) + eps)
+    return out
+
+
+def torch_norm(x: torch.Tensor, kind: str, groups: int = 2, eps: float = EPS) -> torch.Tensor:
+    N, C, H, W = x.shape
+    with torch.no_grad():
+        if kind == "BatchNorm":
+            return nn.BatchNorm2d(C, eps=eps).train()(x)
+        if kind == "LayerNorm":
+            return nn.LayerNorm([C, H, W], eps=eps)(x)
+        if kind == "InstanceNorm":
+            return nn.InstanceNorm2d(C, eps=eps)(x)
+        if C % groups:
+            group_mask("GroupNorm", x.shape, 0, 0, groups)  # raises the plain message
+        return nn.GroupNorm(groups, C, eps=eps)(x)
+
+
+def figure_cubes(shape, n: int, c: int, groups: int) -> go.Figure:
+    """The (N, C, H·W) cube for each normalizer, the elements sharing statistics with (n, c) highlighted."""
+    N, C, H, W = shape
+    fig = make_subplots(1, 4, specs=[[{"type": "scene"}] * 4],
+                        subplot_titles=[f"{k}{f' (G = {groups})' if k == 'GroupNorm' else ''}" for k in VARIANTS],
+                        horizontal_spacing=0.01)
+    nn_, cc, hh = np.meshgrid(np.arange(N), np.arange(C), np.arange(H * W), indexing="ij")
+    for j, kind in enumerate(VARIANTS):
+        m = group_mask(kind, shape, n, c, groups)[:, :, :, :].reshape(N, C, H * W).numpy()
+        for on, col, size, name in ((False, "rgba(160,160,160,0.25)", 3, "other elements"),
+                                    (True, PALETTE[1], 5, "share statistics with the chosen element")):
+            sel = m == on
+            fig.add_trace(go.Scatter3d(x=cc[sel], y=hh[sel], z=nn_[sel], mode="markers", name=name,
+                                       showlegend=j == 0, legendgroup=str(on),
+                                       marker=dict(size=size, color=col, symbol="square")), 1, j + 1)
+    scene = dict(xaxis=dict(title="C", showticklabels=False), yaxis=dict(title="H·W", showticklabels=False),
+                 zaxis=dict(title="N", showticklabels=False), camera=dict(eye=dict(x=1.6, y=-1.6, z=1.0)),
+                 aspectmode="cube")
+    fig.update_layout(scene=scene, scene2=scene, scene3=scene, scene4=scene)
+    return style(fig, f"Which elements share a mean and variance with sample {n}, channel {c}", height=430,
+                 legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), margin=dict(l=0, r=0, t=80, b=40))
+
+
+def variant_check(x: torch.Tensor, groups: int) -> list[dict]:
+    """For each normalizer: max |difference| between the picture's definition and torch's module; plus the two
+    identities GroupNorm(G=1) = LayerNorm and GroupNorm(G=C) = InstanceNorm."""
+    C = x.shape[1]
+    rows = []
+    for kind in VARIANTS:
+        d = (normalize_by_mask(x, kind, groups) - torch_norm(x, kind, groups)).abs().max()
+        rows.append({"check": f"{kind}: definition vs torch.nn module", "max |difference|": float(d)})
+    rows.append({"check": "GroupNorm(G = 1) vs LayerNorm", "max |difference|":
+                 float((torch_norm(x, "GroupNorm", 1) - torch_norm(x, "LayerNorm")).abs().max())})
+    rows.append({"check": f"GroupNorm(G = C = {C}) vs InstanceNorm", "max |difference|":
+                 float((torch_norm(x, "GroupNorm", C) - torch_norm(x, "InstanceNorm")).abs().max())})
+    return rows
