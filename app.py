@@ -20,6 +20,7 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "keypoints",
     "bimodal",
     "normalization",
+    "dropout",
     "selu",
 ]
 

@@ -53,4 +53,14 @@ def normalization(page):
                            timeout=120_000)
 
 
-CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "selu": selu}
+def dropout(page):
+    wait_plot(page, "do-steps")
+    wait_plot(page, "do-average")
+    before = page.locator("#do-text").inner_text()
+    page.locator("#do-resample").click()
+    wait_text_change(page, "#do-text", before)
+    assert "equals" in page.locator("#do-text").inner_text()
+
+
+CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
+          "selu": selu}

@@ -83,8 +83,7 @@ def torch_batchnorm(x: torch.Tensor, gamma: float, beta: float, eps: float = EPS
     return bn.train()(x)
 
 
-STEP_TITLES = ("1. the mini-batch x", "2. batch mean μ_B and variance σ²_B", "3. normalize: x̂ = (x − μ_B)/√(σ²_B + ε)",
-               "4. scale and shift: y = γ·x̂ + β")
+STEP_TITLES = ("1. mini-batch x", "2. μ_B and σ²_B", "3. x̂ = (x − μ_B)/√(σ²_B + ε)", "4. y = γ·x̂ + β")
 FORMULAS = (
     "A channel's values over the whole mini-batch: $\\{x_i\\}$, $i$ over $N \\times H \\times W$.",
     "$\\mu_B = \\frac{1}{m}\\sum_i x_i, \\quad \\sigma_B^2 = \\frac{1}{m}\\sum_i (x_i - \\mu_B)^2$ (biased; $m = NHW$)",
@@ -174,8 +173,8 @@ def figure_running(res: dict, channel: int) -> go.Figure:
         fig.add_trace(go.Scatter(x=T, y=res[f"formula_{key}"][:, channel], name="0.9·old + 0.1·batch (formula)",
                                  line=dict(color=PALETTE[1], width=2, dash="dash"), showlegend=col == 1), 1, col)
     fig.update_xaxes(title_text="training step")
-    return style(fig, f"Running statistics of channel {channel} (EMA)", height=400,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0), margin=dict(t=110))
+    return style(fig, f"Running statistics, channel {channel}", height=430,
+                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(t=70, b=120))
 
 
 def figure_eval(res: dict, channel: int) -> go.Figure:
@@ -186,8 +185,8 @@ def figure_eval(res: dict, channel: int) -> go.Figure:
                                opacity=0.6, marker_color=PALETTE[3], nbinsx=40))
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="normalized value")
-    return style(fig, "One test image at inference", height=400,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+    return style(fig, "One test image at inference", height=430,
+                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(t=70, b=120))
 
 
 # --- variants ---------------------------------------------------------------------------------------------
@@ -249,7 +248,7 @@ def figure_cubes(shape, n: int, c: int, groups: int) -> go.Figure:
     nn_, cc, hh = np.meshgrid(np.arange(N), np.arange(C), np.arange(H * W), indexing="ij")
     for j, kind in enumerate(VARIANTS):
         m = group_mask(kind, shape, n, c, groups)[:, :, :, :].reshape(N, C, H * W).numpy()
-        for on, col, size, name in ((False, "rgba(160,160,160,0.25)", 3, "other elements"),
+        for on, col, size, name in ((False, "rgba(120,120,120,0.35)", 3, "other elements"),
                                     (True, PALETTE[1], 5, "share statistics with the chosen element")):
             sel = m == on
             fig.add_trace(go.Scatter3d(x=cc[sel], y=hh[sel], z=nn_[sel], mode="markers", name=name,

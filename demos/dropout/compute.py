@@ -1,0 +1,260 @@
+"""Dropout step by step, over-fitting with and without it, weight decay vs AdamW, Monte-Carlo dropout.
+
+Plain torch/numpy/plotly, no Gradio.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from plotly.subplots import make_subplots
+
+from demos.common.errors import UserInputError
+from demos.common.plotstyle import PALETTE, style
+from demos.common.tasks import noisy_sine
+
+P_COLORS = {0.0: PALETTE[3], 0.2: PALETTE[0], 0.5: PALETTE[2]}
+
+
+def check_p(p) -> float:
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        raise UserInputError(f"The drop probability must be a number, got {p!r}.") from None
+    if not math.isfinite(p):
+        raise UserInputError(f"The drop probability must be a finite number, got {p}.")
+    if not 0.0 <= p <= 1.0:
+        raise UserInputError(f"The drop probability must lie in [0, 1] (torch raises 'dropout probability has to "
+                             f"be between 0 and 1'), got {p}.")
+    return p
+
+
+def activations(size: int = 16) -> torch.Tensor:
+    """A heatmap-like grid of positive activations (three bumps on a low floor)."""
+    c = torch.arange(size, dtype=torch.float32) + 0.5
+    out = torch.full((size, size), 0.1)
+    for (x, y, h, s) in ((4.5, 5.0, 1.0, 2.0), (11.0, 10.5, 0.8, 2.5), (12.0, 3.0, 0.5, 1.5)):
+        out += h * torch.exp(-((c[None] - x) ** 2 + (c[:, None] - y) ** 2) / (2 * s * s))
+    return out
+
+
+def step_through(x: torch.Tensor, p: float, seed: int) -> dict:
+    """One dropout pass, reproduced by hand and by torch.nn.Dropout with the same seed.
+
+    The keep mask is Bernoulli(1 - p); kept units are scaled by 1/(1 - p) so E[output] = input. p = 1 drops
+    everything and torch returns zeros (it does not divide by 0)."""
+    p = check_p(p)
+    torch.manual_seed(seed)
+    mask = F.dropout(torch.ones_like(x), p, training=True) != 0  # the same random draws as for x itself
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mine = x * mask * scale
+    torch.manual_seed(seed)
+    ref = nn.Dropout(p).train()(x)
+    return {"x": x, "mask": mask, "zeroed": x * mask, "out": mine, "torch": ref, "scale": scale,
+            "eval": nn.Dropout(p).eval()(x)}
+
+
+def mask_average_error(x: torch.Tensor, p: float, max_masks: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Relative error |mean of M dropout outputs - x| / |x| for M = 1..max_masks, and the 1/sqrt(M) law."""
+    p = check_p(p)
+    if p == 1.0:
+        raise UserInputError("With p = 1 every mask drops everything: the average is 0, never the input.")
+    torch.manual_seed(seed)
+    outs = F.dropout(x.expand(max_masks, *x.shape), p, training=True)
+    running = outs.cumsum(0) / torch.arange(1, max_masks + 1).view(-1, *([1] * x.dim()))
+    err = (running - x).flatten(1).norm(dim=1) / x.norm()
+    theory = math.sqrt(p / (1 - p)) / np.sqrt(np.arange(1, max_masks + 1))  # each unit: var = x² p/(1-p) / M
+    return err.numpy(), theory
+
+
+def figure_steps(st: dict, p: float) -> go.Figure:
+    panels = [("input x", st["x"]), ("keep mask ~ Bernoulli(1 − p)", st["mask"].float()),
+              ("zeroed: x · mask", st["zeroed"]), (f"output: x · mask / (1 − p) = ×{st['scale']:.3g}", st["out"]),
+              ("eval mode: identity", st["eval"])]
+    fig = make_subplots(1, 5, subplot_titles=[t for t, _ in panels], horizontal_spacing=0.02)
+    zmax = float(max(st["x"].max(), st["out"].max()))
+    for j, (t, v) in enumerate(panels):
+        is_mask = j == 1
+        fig.add_trace(go.Heatmap(z=v.numpy(), colorscale="Greys" if is_mask else "Viridis", showscale=j == 3,
+                                 zmin=0, zmax=1 if is_mask else zmax, colorbar=dict(thickness=12),
+                                 hovertemplate="%{z:.3f}<extra></extra>"), 1, j + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed")
+    for j in range(1, 6):
+        fig.update_yaxes(scaleanchor=f"x{j if j > 1 else ''}", row=1, col=j)
+    fig.update_annotations(font_size=14)
+    return style(fig, f"Dropout with p = {p:g} (training mode)", height=330, margin=dict(t=90, l=10, r=10))
+
+
+def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> go.Figure:
+    M = np.arange(1, len(err) + 1)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=M, y=err, name="measured", line=dict(color=PALETTE[0], width=3)))
+    fig.add_trace(go.Scatter(x=M, y=theory, name="√(p/(1−p)) / √M", line=dict(color=PALETTE[1], dash="dash")))
+    fig.update_xaxes(type="log", title_text="number of masks averaged M")
+    fig.update_yaxes(type="log", title_text="|average − x| / |x|")
+    return style(fig, f"Averaging masks converges to the input (p = {p:g})", height=380,
+                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+
+
+# --- over-fitting --------------------------------------------------------------------------------------------
+class MLP(nn.Module):
+    def __init__(self, p: float = 0.0, width: int = 256, depth: int = 3):
+        super().__init__()
+        layers, d = [], 1
+        for _ in range(depth):
+            layers += [nn.Linear(d, width), nn.ReLU(), nn.Dropout(p)]
+            d = width
+        layers.append(nn.Linear(d, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def overfit_stream(ps=(0.0, 0.2, 0.5), epochs: int = 1500, n_train: int = 24, seed: int = 0, every: int = 50,
+                   device="cpu"):
+    """Full-batch Adam on a noisy sine with few points; yields (epoch, {p: (train losses, val losses)}).
+    Validation is measured in eval mode (dropout off)."""
+    if not 10 <= epochs <= 5000:
+        raise UserInputError(f"Epochs must be between 10 and 5000, got {epochs}.")
+    ps = [check_p(p) for p in ps]
+    xt, yt = (t.to(device) for t in noisy_sine(n_train, seed))
+    xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
+    models, opts, hist = {}, {}, {}
+    for p in ps:
+        torch.manual_seed(seed)
+        models[p] = MLP(p).to(device)
+        opts[p] = torch.optim.Adam(models[p].parameters(), lr=1e-3)
+        hist[p] = ([], [])
+    for ep in range(1, epochs + 1):
+        for p in ps:
+            m = models[p].train()
+            loss = F.mse_loss(m(xt), yt)
+            opts[p].zero_grad()
+            loss.backward()
+            opts[p].step()
+            if ep % every == 0 or ep == epochs:
+                m.eval()
+                with torch.no_grad():
+                    hist[p][0].append((ep, float(F.mse_loss(m(xt), yt))))
+                    hist[p][1].append((ep, float(F.mse_loss(m(xv), yv))))
+        if ep % every == 0 or ep == epochs:
+            yield ep, hist, models
+
+
+def figure_overfit(hist: dict) -> go.Figure:
+    fig = go.Figure()
+    for p, (tr, va) in hist.items():
+        col = P_COLORS.get(p, PALETTE[4])
+        if tr:
+            e, v = zip(*tr)
+            fig.add_trace(go.Scatter(x=e, y=v, name=f"train, p = {p:g}", line=dict(color=col, width=2, dash="dash")))
+        if va:
+            e, v = zip(*va)
+            fig.add_trace(go.Scatter(x=e, y=v, name=f"validation, p = {p:g}", line=dict(color=col, width=4)))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="MSE", type="log", dtick=1, exponentformat="power")
+    return style(fig, "Over-fitting 24 noisy points: train (dashed) vs validation (solid)", height=430,
+                 legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=130))
+
+
+def mc_dropout(model: MLP, samples: int = 50, device="cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monte-Carlo dropout: keep dropout on at test time and average many passes: mean and std per x."""
+    if not 2 <= samples <= 1000:
+        raise UserInputError(f"Samples must be between 2 and 1000, got {samples}.")
+    x = torch.linspace(-1.6, 1.6, 200, device=device).view(-1, 1)
+    model.train()
+    with torch.no_grad():
+        ys = torch.stack([model(x) for _ in range(samples)])[..., 0]
+    model.eval()
+    return x[:, 0].cpu().numpy(), ys.mean(0).cpu().numpy(), ys.std(0).cpu().numpy()
+
+
+def figure_mc(x, mean, std, p: float, n_train: int = 24, seed: int = 0) -> go.Figure:
+    xt, yt = noisy_sine(n_train, seed)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[mean + 2 * std, (mean - 2 * std)[::-1]], fill="toself",
+                             fillcolor="rgba(0,114,178,0.2)", line=dict(width=0), name="mean ± 2 std"))
+    fig.add_trace(go.Scatter(x=x, y=mean, name="MC mean", line=dict(color=PALETTE[0], width=3)))
+    fig.add_trace(go.Scatter(x=x, y=np.sin(3 * x), name="sin(3x)", line=dict(color="#888", dash="dot")))
+    fig.add_trace(go.Scatter(x=xt[:, 0].numpy(), y=yt[:, 0].numpy(), mode="markers", name="training points",
+                             marker=dict(color="black", size=8)))
+    fig.add_vrect(x0=1.0, x1=1.6, fillcolor="#eee", opacity=0.5, line_width=0)
+    fig.add_vrect(x0=-1.6, x1=-1.0, fillcolor="#eee", opacity=0.5, line_width=0)
+    fig.update_xaxes(title_text="x (shaded: outside the training range)")
+    return style(fig, f"Monte-Carlo dropout (p = {p:g}): spread grows away from the data", height=430,
+                 legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=120))
+
+
+# --- weight decay ----------------------------------------------------------------------------------------------
+def sgd_step_check(lr: float = 0.1, wd: float = 0.01, seed: int = 0) -> dict:
+    """One SGD step three ways: torch's weight_decay (L2 gradient), an explicit (λ/2)|w|² penalty, and the
+    decoupled shrink w ← (1 − lr·λ) w − lr·∇L. For plain SGD all three are equal."""
+    g = torch.Generator().manual_seed(seed)
+    w0 = torch.randn(5, generator=g)
+    x = torch.randn(5, generator=g)
+
+    def loss_of(w):
+        return (w @ x - 1.0) ** 2
+
+    w_a = w0.clone().requires_grad_()
+    opt = torch.optim.SGD([w_a], lr=lr, weight_decay=wd)
+    loss_of(w_a).backward()
+    opt.step()
+    w_b = w0.clone().requires_grad_()
+    opt = torch.optim.SGD([w_b], lr=lr)
+    (loss_of(w_b) + 0.5 * wd * w_b.pow(2).sum()).backward()
+    opt.step()
+    w_c = w0.clone().requires_grad_()
+    loss_of(w_c).backward()
+    with torch.no_grad():
+        w_c_new = (1 - lr * wd) * w_c - lr * w_c.grad
+    return {"weight_decay": w_a.detach(), "l2_penalty": w_b.detach(), "decoupled": w_c_new, "w0": w0}
+
+
+def adam_vs_adamw(wd: float = 0.05, epochs: int = 1500, n_train: int = 24, seed: int = 0, every: int = 25,
+                  device="cpu"):
+    """Adam with an L2 term in the gradient (torch's Adam(weight_decay=λ)) vs AdamW (decoupled decay, same λ).
+    Yields (epoch, {name: [(epoch, weight norm, val loss)]})."""
+    if not math.isfinite(wd) or not 0 <= wd <= 10:
+        raise UserInputError(f"The weight-decay coefficient must be in [0, 10], got {wd}.")
+    xt, yt = (t.to(device) for t in noisy_sine(n_train, seed))
+    xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
+    runs = {}
+    for name, cls in (("Adam + L2", torch.optim.Adam), ("AdamW", torch.optim.AdamW)):
+        torch.manual_seed(seed)
+        m = MLP(0.0).to(device)
+        runs[name] = (m, cls(m.parameters(), lr=1e-3, weight_decay=wd), [])
+    for ep in range(1, epochs + 1):
+        for name, (m, opt, hist) in runs.items():
+            loss = F.mse_loss(m(xt), yt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if ep % every == 0 or ep == epochs:
+                with torch.no_grad():
+                    wn = float(torch.sqrt(sum(p.pow(2).sum() for n_, p in m.named_parameters() if "weight" in n_)))
+                    hist.append((ep, wn, float(F.mse_loss(m(xv), yv))))
+        if ep % every == 0 or ep == epochs:
+            yield ep, {k: v[2] for k, v in runs.items()}
+
+
+def figure_wd(hist: dict, wd: float) -> go.Figure:
+    fig = make_subplots(1, 2, subplot_titles=("weight norm ‖W‖", "validation MSE"), horizontal_spacing=0.1)
+    for name, col in (("Adam + L2", PALETTE[3]), ("AdamW", PALETTE[0])):
+        h = hist.get(name, [])
+        if not h:
+            continue
+        e, wn, vl = zip(*h)
+        fig.add_trace(go.Scatter(x=e, y=wn, name=name, line=dict(color=col, width=3)), 1, 1)
+        fig.add_trace(go.Scatter(x=e, y=vl, name=name, showlegend=False, line=dict(color=col, width=3)), 1, 2)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
+    return style(fig, f"Same coefficient λ = {wd:g}: Adam + L2 vs AdamW", height=420,
+                 legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0), margin=dict(t=120))

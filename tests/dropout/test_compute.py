@@ -1,0 +1,72 @@
+"""Dropout and weight decay against torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from demos.common.errors import UserInputError
+from demos.dropout import compute as C
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9])
+def test_step_through_equals_torch_dropout(p):
+    x = C.activations()
+    st = C.step_through(x, p, seed=3)
+    assert torch.equal(st["out"], st["torch"])
+    assert torch.equal(st["eval"], x)
+    kept = st["out"][st["mask"]]
+    assert torch.allclose(kept, x[st["mask"]] / (1 - p))
+    assert (st["out"][~st["mask"]] == 0).all()
+
+
+def test_p_one_returns_zeros_like_torch():
+    x = C.activations()
+    st = C.step_through(x, 1.0, seed=0)
+    assert (st["torch"] == 0).all() and (st["out"] == 0).all()
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan"), "x"])
+def test_bad_p(p):
+    with pytest.raises(UserInputError):
+        C.check_p(p)
+
+
+def test_mask_average_converges_at_the_expected_rate():
+    x = C.activations()
+    err, theory = C.mask_average_error(x, 0.5, 1000)
+    assert err[-1] < 0.05 and err[-1] < err[9] < err[0]
+    assert err[-1] == pytest.approx(theory[-1], rel=0.3)
+
+
+def test_expectation_is_unchanged():
+    x = C.activations()
+    outs = torch.stack([C.step_through(x, 0.3, s)["out"] for s in range(400)])
+    assert torch.allclose(outs.mean(0), x, atol=0.08)
+
+
+def test_sgd_weight_decay_equals_l2_and_decoupled():
+    r = C.sgd_step_check(lr=0.1, wd=0.05)
+    assert torch.allclose(r["weight_decay"], r["decoupled"], atol=1e-6)
+    assert torch.allclose(r["l2_penalty"], r["decoupled"], atol=1e-6)
+
+
+def test_adam_l2_and_adamw_differ():
+    last = None
+    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=50):
+        last = hist
+    a, w = last["Adam + L2"][-1], last["AdamW"][-1]
+    assert abs(a[1] - w[1]) / w[1] > 0.05  # different weight norms with the same coefficient
+
+
+def test_overfit_stream_and_mc_dropout():
+    updates = list(C.overfit_stream(epochs=100, every=50))
+    ep, hist, models = updates[-1]
+    assert ep == 100 and set(hist) == {0.0, 0.2, 0.5}
+    assert all(len(h[0]) == 2 and len(h[1]) == 2 for h in hist.values())
+    x, mean, std = C.mc_dropout(models[0.5], samples=20)
+    assert x.shape == mean.shape == std.shape == (200,)
+    assert (std > 0).all()
+    x0, m0, s0 = C.mc_dropout(models[0.0], samples=5)
+    assert np.allclose(s0, 0)  # no dropout, no spread
