@@ -22,6 +22,7 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "normalization",
     "dropout",
     "selu",
+    "architectures",
 ]
 
 CSS = """

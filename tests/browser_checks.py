@@ -7,9 +7,10 @@ def wait_plot(page, elem_id: str, timeout: int = 60_000):
     page.wait_for_selector(f"#{elem_id} .js-plotly-plot", timeout=timeout)
 
 
-def wait_text_change(page, selector: str, before: str, timeout: int = 60_000):
-    page.wait_for_function("([s, b]) => { const e = document.querySelector(s); return e && e.innerText.trim() "
-                           "&& e.innerText !== b; }", arg=[selector, before], timeout=timeout)
+def wait_text_change(page, selector: str, before: str, timeout: int = 60_000, contains: str = ""):
+    page.wait_for_function("([s, b, c]) => { const e = document.querySelector(s); return e && e.innerText.trim() "
+                           "&& e.innerText !== b && e.innerText.includes(c); }", arg=[selector, before, contains],
+                           timeout=timeout)
 
 
 def keypoints(page):
@@ -17,7 +18,7 @@ def keypoints(page):
         wait_plot(page, elem)
     before = page.locator("#kp-summary").inner_text()
     page.locator("#kp-examples button").first.click()  # an example runs at once
-    wait_text_change(page, "#kp-summary", before)
+    wait_text_change(page, "#kp-summary", before, contains="ground truth")
     text = page.locator("#kp-summary").inner_text()
     assert "arg-max and integral regression differ" in text and "ground truth" in text
     wait_plot(page, "kp-overlay")
@@ -58,9 +59,17 @@ def dropout(page):
     wait_plot(page, "do-average")
     before = page.locator("#do-text").inner_text()
     page.locator("#do-resample").click()
-    wait_text_change(page, "#do-text", before)
+    wait_text_change(page, "#do-text", before, contains="Kept")  # a new mask, new numbers
     assert "equals" in page.locator("#do-text").inner_text()
 
 
-CHECKS = {"keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
+def architectures(page):
+    for elem in ("arch-zoo-ops", "arch-blocks", "arch-separable", "arch-shuffle"):
+        wait_plot(page, elem, timeout=120_000)
+    assert "equal" in page.locator("#arch-blocks-text").inner_text()
+    page.locator("#arch-compress-run").click()
+    wait_plot(page, "arch-compress", timeout=120_000)
+
+
+CHECKS = {"architectures": architectures, "keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
           "selu": selu}

@@ -29,7 +29,7 @@ def device_label(device: torch.device | None = None) -> str:
 
 def synchronize(device: torch.device | None = None) -> None:
     """Wait for queued kernels, so wall-clock timings measure the work and not its launch."""
-    d = device or get_device()
+    d = torch.device(device) if device is not None else get_device()
     if d.type == "cuda":
         torch.cuda.synchronize(d)
     elif d.type == "mps":

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
+from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
 
 P_COLORS = {0.0: PALETTE[3], 0.2: PALETTE[0], 0.5: PALETTE[2]}
@@ -49,12 +50,12 @@ def step_through(x: torch.Tensor, p: float, seed: int) -> dict:
     The keep mask is Bernoulli(1 - p); kept units are scaled by 1/(1 - p) so E[output] = input. p = 1 drops
     everything and torch returns zeros (it does not divide by 0)."""
     p = check_p(p)
-    torch.manual_seed(seed)
-    mask = F.dropout(torch.ones_like(x), p, training=True) != 0  # the same random draws as for x itself
+    with seeded(seed):
+        mask = F.dropout(torch.ones_like(x), p, training=True) != 0  # the same random draws as for x itself
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mine = x * mask * scale
-    torch.manual_seed(seed)
-    ref = nn.Dropout(p).train()(x)
+    with seeded(seed):
+        ref = nn.Dropout(p).train()(x)
     return {"x": x, "mask": mask, "zeroed": x * mask, "out": mine, "torch": ref, "scale": scale,
             "eval": nn.Dropout(p).eval()(x)}
 
@@ -64,8 +65,8 @@ def mask_average_error(x: torch.Tensor, p: float, max_masks: int = 1000, seed: i
     p = check_p(p)
     if p == 1.0:
         raise UserInputError("With p = 1 every mask drops everything: the average is 0, never the input.")
-    torch.manual_seed(seed)
-    outs = F.dropout(x.expand(max_masks, *x.shape), p, training=True)
+    with seeded(seed):
+        outs = F.dropout(x.expand(max_masks, *x.shape), p, training=True)
     running = outs.cumsum(0) / torch.arange(1, max_masks + 1).view(-1, *([1] * x.dim()))
     err = (running - x).flatten(1).norm(dim=1) / x.norm()
     theory = math.sqrt(p / (1 - p)) / np.sqrt(np.arange(1, max_masks + 1))  # each unit: var = x² p/(1-p) / M
@@ -128,8 +129,8 @@ def overfit_stream(ps=(0.0, 0.2, 0.5), epochs: int = 1500, n_train: int = 24, se
     xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
     models, opts, hist = {}, {}, {}
     for p in ps:
-        torch.manual_seed(seed)
-        models[p] = MLP(p).to(device)
+        with seeded(seed):
+            models[p] = MLP(p).to(device)
         opts[p] = torch.optim.Adam(models[p].parameters(), lr=1e-3)
         hist[p] = ([], [])
     for ep in range(1, epochs + 1):
@@ -228,8 +229,8 @@ def adam_vs_adamw(wd: float = 0.05, epochs: int = 1500, n_train: int = 24, seed:
     xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
     runs = {}
     for name, cls in (("Adam + L2", torch.optim.Adam), ("AdamW", torch.optim.AdamW)):
-        torch.manual_seed(seed)
-        m = MLP(0.0).to(device)
+        with seeded(seed):
+            m = MLP(0.0).to(device)
         runs[name] = (m, cls(m.parameters(), lr=1e-3, weight_decay=wd), [])
     for ep in range(1, epochs + 1):
         for name, (m, opt, hist) in runs.items():

@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from demos.common.errors import UserInputError
+from demos.common.rng import seeded
 from demos.common.tasks import bars
 
 NORMS = ("BatchNorm", "GroupNorm", "none")
@@ -50,8 +51,8 @@ def train_stream(norms=NORMS, steps: int = 300, batch: int = 32, lr: float = 0.5
     xs, ys = xs.to(device), ys.to(device)
     models, opts, hist = {}, {}, {}
     for k in norms:
-        torch.manual_seed(seed)
-        models[k] = SmallCNN(k).to(device).train()
+        with seeded(seed):
+            models[k] = SmallCNN(k).to(device).train()
         opts[k] = torch.optim.SGD(models[k].parameters(), lr=lr, momentum=0.9)
         hist[k] = []
     g = torch.Generator().manual_seed(seed)
@@ -85,8 +86,8 @@ def batch_size_experiment(batch_sizes=(2, 4, 8, 16, 32), samples: int = 8000, lr
     for b in batch_sizes:
         for k in ("BatchNorm", "GroupNorm"):
             t0 = time.perf_counter()
-            torch.manual_seed(seed)
-            m = SmallCNN(k).to(device).train()
+            with seeded(seed):
+                m = SmallCNN(k).to(device).train()
             opt = torch.optim.Adam(m.parameters(), lr=lr * (b / 2) ** 0.5)
             g = torch.Generator().manual_seed(seed)
             for _ in range(max(1, samples // b)):

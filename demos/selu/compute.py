@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
+from demos.common.rng import seeded
 
 # The SELU constants to full precision; torch.nn.SELU uses these values.
 ALPHA = 1.6732632423543772848170429916717
@@ -190,15 +191,13 @@ def build_net(activation: str, depth: int, width: int, dropout: str | None = Non
     if not 2 <= width <= MAX_WIDTH:
         raise UserInputError(f"Width must be between 2 and {MAX_WIDTH} units, got {width}.")
     gen = torch.Generator().manual_seed(seed)
-    if init == "kaiming_selu":
-        torch.manual_seed(seed)
     blocks = []
     for _ in range(depth):
         lin = nn.Linear(width, width, bias=False)
         if init == "lecun":
             lecun_normal_(lin.weight, gen)
         elif init == "kaiming_selu":
-            nn.init.kaiming_normal_(lin.weight, nonlinearity="selu")
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="selu", generator=gen)
         else:
             raise UserInputError(f"unknown init {init!r}")
         layers = [lin]
@@ -248,7 +247,8 @@ def run_deep(activations=ACTIVATIONS, depth: int = 32, width: int = 512, batch: 
     out = {}
     for act in activations:
         net = build_net(act, depth, width, dropout if act == "SELU" else None, p, seed).to(device).train()
-        out[act] = layer_stats(net, x, keep_hist=depths)
+        with seeded(seed):  # dropout masks come from torch's global generator
+            out[act] = layer_stats(net, x, keep_hist=depths)
     out["_depths"] = depths
     return out
 

@@ -1,0 +1,111 @@
+"""Separable convolutions: rank-1 kernels by SVD, and the cost of depthwise-separable convolutions."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn as nn
+from plotly.subplots import make_subplots
+from torch.utils.flop_counter import FlopCounterMode
+
+from demos.common.device import synchronize
+from demos.common.errors import UserInputError
+from demos.common.plotstyle import PALETTE, style
+
+KERNELS = ("Gaussian 7×7", "Sobel-like edge 7×7", "box 7×7", "diagonal line 7×7", "ring 7×7", "random 7×7",
+           "first layer of the keypoint model (3×3)")
+
+
+def kernel(name: str, seed: int = 0) -> np.ndarray:
+    t = np.arange(7) - 3.0
+    if name == "Gaussian 7×7":
+        g = np.exp(-t**2 / 4)
+        return np.outer(g, g)
+    if name == "Sobel-like edge 7×7":
+        return np.outer(np.exp(-t**2 / 4), t)
+    if name == "box 7×7":
+        return np.ones((7, 7)) / 49
+    if name == "diagonal line 7×7":
+        return np.eye(7)
+    if name == "ring 7×7":
+        r = np.hypot(t[:, None], t[None, :])
+        return np.exp(-(r - 2.5) ** 2)
+    if name == "random 7×7":
+        return np.random.default_rng(seed).normal(size=(7, 7))
+    if name == "first layer of the keypoint model (3×3)":
+        from demos.keypoints.hub import load_model
+
+        w = load_model("heatmap-s4").model.backbone.stem[0].weight.detach()
+        k = int(seed) % w.shape[0]
+        return w[k].mean(0).numpy().astype(np.float64)  # mean over the RGB inputs of output channel k
+    raise UserInputError(f"Unknown kernel {name!r}; choose one of {KERNELS}.")
+
+
+def rank1(k: np.ndarray) -> dict:
+    """Best separable (rank-1) approximation in the Frobenius norm: s1 * u1 v1^T, i.e. a column filter then a
+    row filter. Returns the factors, the approximation, the residual and the singular values."""
+    if k.ndim != 2 or not np.isfinite(k).all():
+        raise UserInputError("The kernel must be a finite 2-D array.")
+    U, S, Vt = np.linalg.svd(k)
+    col = U[:, 0] * np.sqrt(S[0])
+    row = Vt[0] * np.sqrt(S[0])
+    approx = np.outer(col, row)
+    resid = k - approx
+    energy = float(S[0] ** 2 / max((S**2).sum(), 1e-300))
+    return {"col": col, "row": row, "approx": approx, "resid": resid, "s": S, "energy": energy,
+            "weights_full": k.size, "weights_sep": k.shape[0] + k.shape[1]}
+
+
+def figure_rank1(k: np.ndarray, r: dict, name: str) -> go.Figure:
+    fig = make_subplots(1, 4, subplot_titles=("kernel", "best separable (rank 1)", "residual: what it misses",
+                                              "singular values"), horizontal_spacing=0.06)
+    vmax = float(np.abs(k).max()) or 1.0
+    for j, m in enumerate((k, r["approx"], r["resid"])):
+        fig.add_trace(go.Heatmap(z=m, zmin=-vmax, zmax=vmax, colorscale="RdBu", reversescale=True,
+                                 showscale=j == 2, colorbar=dict(thickness=12, x=0.7),
+                                 hovertemplate="%{z:.3f}<extra></extra>"), 1, j + 1)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{j + 1 if j else ''}", row=1, col=j + 1)
+    fig.add_trace(go.Bar(x=[f"s{i + 1}" for i in range(len(r["s"]))], y=r["s"], marker_color=PALETTE[0],
+                         showlegend=False), 1, 4)
+    fig.update_xaxes(showgrid=False)
+    return style(fig, f"{name}: {r['weights_full']} weights vs {r['weights_sep']} separable; rank 1 keeps "
+                      f"{100 * r['energy']:.1f} % of the energy", height=360, margin=dict(t=90))
+
+
+def depthwise_cost(cin: int, cout: int, size: int, k: int = 3, device="cpu", repeats: int = 5) -> dict:
+    """Full k×k conv vs depthwise k×k + pointwise 1×1: MACs by formula and by FlopCounterMode, and time."""
+    for name, v, hi in (("input channels", cin, 1024), ("output channels", cout, 1024), ("size", size, 224)):
+        if not 1 <= v <= hi:
+            raise UserInputError(f"The {name} must be between 1 and {hi}, got {v}.")
+    full = nn.Conv2d(cin, cout, k, padding=k // 2, bias=False)
+    sep = nn.Sequential(nn.Conv2d(cin, cin, k, padding=k // 2, groups=cin, bias=False),
+                        nn.Conv2d(cin, cout, 1, bias=False))
+    x = torch.randn(1, cin, size, size)
+    out = {}
+    for name, m in (("full", full), ("separable", sep)):
+        with FlopCounterMode(display=False) as fc, torch.no_grad():
+            m(x)
+        m = m.to(device)
+        xd = x.to(device)
+        times = []
+        with torch.inference_mode():
+            m(xd)
+            synchronize(device)
+            for _ in range(repeats):
+                t = time.perf_counter()
+                m(xd)
+                synchronize(device)
+                times.append(time.perf_counter() - t)
+        out[name] = {"macs": fc.get_total_flops() // 2, "ms": 1e3 * statistics.median(times),
+                     "params": sum(p.numel() for p in m.parameters())}
+    hw = size * size
+    out["formula_full"] = k * k * cin * cout * hw
+    out["formula_sep"] = (k * k * cin + cin * cout) * hw
+    out["ratio_formula"] = 1 / cout + 1 / (k * k)
+    out["ratio_counted"] = out["separable"]["macs"] / out["full"]["macs"]
+    out["ratio_time"] = out["separable"]["ms"] / out["full"]["ms"]
+    return out

@@ -1,0 +1,172 @@
+"""Model zoo trade-offs (Canziani et al. 2016): accuracy, operations, parameters, and measured latency.
+
+Models are built from torchvision without weights. Parameters and operations are counted on the built
+module (on PyTorch's "meta" device: shapes only, instant, no memory); accuracy, operations and file size also
+come from torchvision's weight metadata, available offline. ``meta["_ops"]`` counts multiply-adds (GMACs):
+torch's FlopCounterMode counts a multiply-add as two FLOPs, so it reports exactly twice that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from demos.common.device import synchronize
+from demos.common.plotstyle import PALETTE, style
+
+ZOO = (  # label, torchvision name, input size
+    ("AlexNet", "alexnet", 224), ("VGG-16", "vgg16", 224), ("GoogLeNet", "googlenet", 224),
+    ("Inception-v3", "inception_v3", 299), ("ResNet-18", "resnet18", 224), ("ResNet-50", "resnet50", 224),
+    ("ResNeXt-50 32x4d", "resnext50_32x4d", 224), ("DenseNet-121", "densenet121", 224),
+    ("SqueezeNet 1.1", "squeezenet1_1", 224), ("MobileNet-V2", "mobilenet_v2", 224),
+    ("MobileNet-V3 large", "mobilenet_v3_large", 224), ("ShuffleNet-V2 x1.0", "shufflenet_v2_x1_0", 224),
+)
+FAMILY_COLORS = {"AlexNet": PALETTE[7], "VGG-16": PALETTE[7], "GoogLeNet": PALETTE[1], "Inception-v3": PALETTE[1],
+                 "ResNet-18": PALETTE[0], "ResNet-50": PALETTE[0], "ResNeXt-50 32x4d": PALETTE[5],
+                 "DenseNet-121": PALETTE[4], "SqueezeNet 1.1": PALETTE[3], "MobileNet-V2": PALETTE[2],
+                 "MobileNet-V3 large": PALETTE[2], "ShuffleNet-V2 x1.0": PALETTE[6]}
+CACHE = Path(os.environ.get("KPLAB_CACHE", Path.home() / ".cache" / "kplab"))
+
+
+@dataclass
+class Entry:
+    label: str
+    name: str
+    input_size: int
+    params: int  # counted on the built module
+    params_meta: int  # torchvision's metadata
+    gmacs_meta: float  # meta["_ops"]
+    gflops_counted: float  # FlopCounterMode on the built module
+    top1: float
+    file_mb: float
+    latency_ms: float | None = None
+
+
+def build(name: str, device="cpu") -> torch.nn.Module:
+    from torchvision.models import get_model
+
+    kw = dict(aux_logits=False, init_weights=False) if name in ("googlenet", "inception_v3") else {}
+    with torch.device(device):
+        return get_model(name, weights=None, **kw).eval()
+
+
+def weights_meta(name: str) -> dict:
+    from torchvision.models import get_model_weights
+
+    return get_model_weights(name).IMAGENET1K_V1.meta
+
+
+def count(name: str, size: int) -> tuple[int, float]:
+    """(parameters, FLOPs) on the meta device: shapes only, so even VGG-16 takes milliseconds."""
+    m = build(name, "meta")
+    params = sum(p.numel() for p in m.parameters())
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        m(torch.empty(1, 3, size, size, device="meta"))
+    return params, fc.get_total_flops()
+
+
+def table() -> list[Entry]:
+    out = []
+    for label, name, size in ZOO:
+        meta = weights_meta(name)
+        params, flops = count(name, size)
+        out.append(Entry(label, name, size, params, meta["num_params"], meta["_ops"], flops / 1e9,
+                         meta["_metrics"]["ImageNet-1K"]["acc@1"], meta["_file_size"]))
+    return out
+
+
+def measure_latency(name: str, size: int, device, repeats: int = 5) -> float:
+    """Median wall time (ms) of a batch-1 forward pass with random weights, after one warm-up."""
+    m = build(name, "cpu").to(device)
+    x = torch.randn(1, 3, size, size, device=device)
+    times = []
+    with torch.inference_mode():
+        m(x)
+        synchronize(device)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            m(x)
+            synchronize(device)
+            times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)
+
+
+def latency_cache_path(device) -> Path:
+    from demos.common.device import device_label
+
+    tag = "".join(ch if ch.isalnum() else "_" for ch in device_label(torch.device(device)))
+    return CACHE / f"zoo_latency_{tag}_torch{torch.__version__.split('+')[0]}.json"
+
+
+def load_latency(device) -> dict[str, float]:
+    p = latency_cache_path(device)
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def save_latency(device, lat: dict[str, float]) -> None:
+    p = latency_cache_path(device)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(lat, indent=1))
+
+
+def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
+    """Top-1 against operations (or measured latency); bubble area proportional to the parameters."""
+    fig = go.Figure()
+    pmax = max(e.params for e in entries)
+    for e in entries:
+        xv = e.gmacs_meta if x == "ops" else e.latency_ms
+        if xv is None:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[xv], y=[e.top1], mode="markers+text", name=e.label, text=[e.label], textposition="top center",
+            textfont=dict(size=14), showlegend=False,
+            marker=dict(size=12 + 70 * np.sqrt(e.params / pmax), color=FAMILY_COLORS.get(e.label, PALETTE[0]),
+                        opacity=0.65, line=dict(color="black", width=1)),
+            hovertemplate=(f"{e.label}<br>top-1 {e.top1:.1f} %<br>{e.gmacs_meta:.2f} GMACs<br>{e.params / 1e6:.1f} M "
+                           f"params<br>" + (f"{e.latency_ms:.1f} ms" if e.latency_ms else "") + "<extra></extra>")))
+    if x == "ops":
+        fig.update_xaxes(title_text="operations per image (G multiply-adds, log)", type="log")
+        title = "ImageNet top-1 vs operations (bubble area ∝ parameters)"
+    else:
+        fig.update_xaxes(title_text="measured latency, batch 1 (ms, log)", type="log")
+        title = "ImageNet top-1 vs measured latency on this device"
+    fig.update_yaxes(title_text="top-1 accuracy (%)")
+    return style(fig, title, height=520)
+
+
+def rows(entries: list[Entry]) -> list[dict]:
+    out = []
+    for e in entries:
+        d = asdict(e)
+        out.append({"model": e.label, "top-1 %": round(e.top1, 2), "params (M, counted)": round(e.params / 1e6, 2),
+                    "params (M, metadata)": round(e.params_meta / 1e6, 2), "GMACs (metadata)": e.gmacs_meta,
+                    "GFLOPs (FlopCounterMode)": round(e.gflops_counted, 3),
+                    "FLOPs / MACs": round(e.gflops_counted / e.gmacs_meta, 3), "file (MB)": round(e.file_mb, 1),
+                    "latency (ms)": None if d["latency_ms"] is None else round(d["latency_ms"], 1),
+                    "input": e.input_size})
+    return out
+
+
+def latency_sentence(entries: list[Entry], device_name: str) -> str:
+    by = {e.label: e for e in entries}
+    a, b = by.get("ShuffleNet-V2 x1.0"), by.get("MobileNet-V2")
+    if not a or not b or a.latency_ms is None or b.latency_ms is None:
+        return ""
+    ratio_ops = a.gmacs_meta / b.gmacs_meta
+    ratio_t = a.latency_ms / b.latency_ms
+    faster = "faster" if ratio_t < 1 else "slower"
+    per = sorted((e.latency_ms / e.gmacs_meta, e.label) for e in entries if e.latency_ms)
+    return (f"**Operations do not predict latency.** On {device_name}, ShuffleNet-V2 needs {ratio_ops:.2f}× "
+            f"MobileNet-V2's multiply-adds and ran {a.latency_ms:.1f} ms vs {b.latency_ms:.1f} ms "
+            f"({ratio_t:.2f}×, {faster}). Time per billion multiply-adds ranges from {per[0][0]:.0f} ms "
+            f"({per[0][1]}) to {per[-1][0]:.0f} ms ({per[-1][1]}): memory traffic, channel shuffles, depthwise "
+            "convolutions and per-layer overheads cost time that a MAC count does not see.")

@@ -1,0 +1,123 @@
+"""Architectures: counts against formulas and torchvision's metadata, separable kernels, skip, compression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from demos.architectures import blocks as B
+from demos.architectures import compression as Q
+from demos.architectures import separable as S
+from demos.architectures import skip as K
+from demos.architectures import zoo as Z
+from demos.common.errors import UserInputError
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return Z.table()
+
+
+def test_zoo_counts_match_torchvision_metadata(zoo):
+    assert len(zoo) == 12
+    for e in zoo:
+        # FlopCounterMode counts a multiply-add as two FLOPs: exactly twice the metadata's GMACs (3 decimals)
+        assert e.gflops_counted / 2 == pytest.approx(e.gmacs_meta, abs=6e-4), e.label
+        if e.name != "inception_v3":
+            assert e.params == e.params_meta, e.label
+
+
+def test_inception_metadata_counts_the_auxiliary_classifier():
+    from torchvision.models import inception_v3
+
+    with torch.device("meta"):
+        m = inception_v3(weights=None, aux_logits=True, init_weights=False)
+    assert sum(p.numel() for p in m.parameters()) == Z.weights_meta("inception_v3")["num_params"]
+
+
+def test_published_accuracies(zoo):
+    top1 = {e.label: e.top1 for e in zoo}
+    assert top1["ResNet-50"] == pytest.approx(76.13) and top1["AlexNet"] == pytest.approx(56.522)
+
+
+def test_latency_of_a_small_model():
+    assert 0 < Z.measure_latency("squeezenet1_1", 64, "cpu", repeats=2) < 5000
+
+
+@pytest.mark.parametrize("kind", B.BLOCKS)
+@pytest.mark.parametrize("c,size", [(64, 8), (128, 5)])
+def test_block_formulas_equal_the_built_modules(kind, c, size):
+    r = B.measure(kind, c, size, groups=32, repeats=1)
+    assert r["params (formula)"] == r["params (module)"]
+    assert r["MACs (formula)"] == r["MACs (FlopCounterMode / 2)"]
+
+
+@pytest.mark.parametrize("c,groups", [(64, 3), (36, 4), (64, 0)])
+def test_groups_must_divide_channels(c, groups):
+    with pytest.raises(UserInputError, match="divide"):
+        B.make("ResNeXt grouped bottleneck", c, 8, groups)
+
+
+@pytest.mark.parametrize("c,size", [(2, 8), (5000, 8), (64, 0), (64, 10_000)])
+def test_absurd_sizes(c, size):
+    with pytest.raises(UserInputError):
+        B.make("ResNet basic", c, size)
+
+
+def test_channel_shuffle_matches_torchvision():
+    assert B.shuffle_order(3, 4) == np.arange(12).reshape(3, 4).T.flatten().tolist()
+
+
+@pytest.mark.parametrize("name,separable", [("Gaussian 7×7", True), ("Sobel-like edge 7×7", True),
+                                            ("box 7×7", True), ("diagonal line 7×7", False), ("ring 7×7", False)])
+def test_rank1_approximation(name, separable):
+    k = S.kernel(name)
+    r = S.rank1(k)
+    assert r["weights_full"] == 49 and r["weights_sep"] == 14
+    if separable:
+        assert np.allclose(r["approx"], k, atol=1e-10) and r["energy"] == pytest.approx(1.0)
+    else:
+        assert np.abs(r["resid"]).max() > 0.1
+    assert r["energy"] == pytest.approx(r["s"][0] ** 2 / (r["s"] ** 2).sum())
+    if name == "diagonal line 7×7":
+        assert r["energy"] == pytest.approx(1 / 7)  # the identity has 7 equal singular values
+
+
+def test_depthwise_separable_cost_formula():
+    c = S.depthwise_cost(32, 64, 14, repeats=1)
+    assert c["full"]["macs"] == c["formula_full"] and c["separable"]["macs"] == c["formula_sep"]
+    assert c["ratio_counted"] == pytest.approx(1 / 64 + 1 / 9)
+
+
+def test_skip_connections_train_better():
+    last = None
+    for last in K.train_stream(depth=20, steps=120, every=60):
+        pass
+    step, losses, grads = last
+    assert step == 120 and len(grads["plain"]) == 20
+    assert np.mean(losses["residual"][-20:]) < np.mean(losses["plain"][-20:])
+
+
+def test_pruning_and_quantization():
+    model = Q.load_model("heatmap-s4").model
+    m, nz = Q.prune_model(model, 0.5, structured=False)
+    total = sum(p.numel() for p in model.parameters())
+    assert nz < 0.6 * total
+    convs = Q._prunable(m)
+    zeros = sum(int((c.weight == 0).sum()) for c in convs)
+    assert zeros == pytest.approx(0.5 * sum(c.weight.numel() for c in convs), rel=0.01)
+    m8, nbytes = Q.quantize_int8_weights(model)
+    assert nbytes < 0.3 * 4 * total
+    for p in m8.parameters():
+        if p.dim() >= 2:
+            w = p.view(p.shape[0], -1)
+            steps = w / (w.abs().amax(1, keepdim=True) / 127)
+            assert torch.allclose(steps, steps.round(), atol=1e-3)  # on the int8 grid
+
+
+def test_compression_sweep_shapes():
+    rows = Q.sweep(n=20)
+    assert rows[0]["method"] == "fp32 (original)" and rows[0]["size_ratio"] == pytest.approx(1.0)
+    assert {r["method"] for r in rows} >= {"pruned channels (L2)", "pruned weights (L1)", "fp16 weights",
+                                           "int8 weights (per channel)"}
