@@ -1,0 +1,44 @@
+"""The app is scriptable: endpoints by api_name through gradio_client, and plain errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_every_tab_has_named_endpoints(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    for endpoint in ("/analyse_image", "/two_peaks", "/exp_normalize", "/real_cases", "/batchnorm_steps",
+                     "/norm_variants", "/dropout_steps", "/selu_field", "/selu_deep", "/blocks", "/separable",
+                     "/zoo_latency", "/compression"):
+        assert endpoint in names, endpoint
+
+
+def test_two_peaks_endpoint(client):
+    *_, table = client.predict(20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 1.0, 2.5, 0.0, 10.0, 3, api_name="/two_peaks")
+    # equal peaks: the integral lands at the midpoint x = 30.5 (pulled a few hundredths toward the map's centre)
+    assert "equal" in table and "| integral (soft-argmax) | (30.5" in table
+
+
+def test_bad_value_gives_a_plain_message(client):
+    with pytest.raises(Exception, match="must lie between|greater than maximum"):
+        client.predict(20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 1.0, 2.5, 0.0, 1e9, 3, api_name="/two_peaks")
+
+
+def test_selu_field_endpoint(client):
+    _fig, text, _cos = client.predict(0.0, 1.0, 0.5, 2.0, 12, 1.0, api_name="/selu_field")
+    assert "0.7877" in text
+
+
+def test_batchnorm_endpoint(client):
+    _fig, text = client.predict("Gaussian", 8, 1, 1.0, 0.0, 0, True, api_name="/batchnorm_steps")
+    assert "max |difference|" in text
+
+
+def test_dropout_endpoint(client):
+    _a, _b, text = client.predict(0.3, 100, api_name="/dropout_steps")  # the seed is session state
+    assert "equals" in text
+
+
+def test_blocks_endpoint_refuses_bad_groups(client):
+    with pytest.raises(Exception, match="must divide"):
+        client.predict(64, 8, 3, api_name="/blocks")
