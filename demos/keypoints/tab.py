@@ -224,7 +224,9 @@ def build():
                     run_draw = gr.Button("Analyse drawing", variant="primary", elem_id="kp-run-draw")
         with gr.Column(scale=3):
             with gr.Row():
-                model = gr.Dropdown(choices, value=first, label="Model", elem_id="kp-model", scale=2)
+                model = gr.Dropdown(choices, value=first, label="Model", elem_id="kp-model", scale=2,
+                                    info="The photo model needs torchvision's Keypoint R-CNN weights (226 MB) from the "
+                                         "Hub or torchvision; offline it says so and the bundled models keep working.")
                 beta = gr.Slider(0.1, 200, value=default_beta(first), step=0.1, label="β: soft-max temperature",
                                  info="probabilities = softmax(β · map); larger β, sharper", elem_id="kp-beta",
                                  scale=2)
