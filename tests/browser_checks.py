@@ -23,6 +23,21 @@ def keypoints(page):
     assert "arg-max and integral regression differ" in text and "ground truth" in text
     wait_plot(page, "kp-overlay")
     assert page.locator("#kp-overlay .js-plotly-plot .scatterlayer .trace").count() >= 4
+    # draw a stick figure on the sketchpad and analyse it
+    page.get_by_role("tab", name="Draw").click()
+    page.locator("#kp-sketch button[aria-label=Brush]").click()
+    page.keyboard.press("Escape")
+    box = page.locator("#kp-sketch canvas").first.bounding_box()
+    for stroke in ([(0.5, 0.15), (0.5, 0.55)], [(0.5, 0.3), (0.3, 0.5)], [(0.5, 0.3), (0.7, 0.5)],
+                   [(0.5, 0.55), (0.38, 0.9)], [(0.5, 0.55), (0.62, 0.9)]):
+        (ax, ay), (bx, by) = stroke
+        page.mouse.move(box["x"] + ax * box["width"], box["y"] + ay * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + bx * box["width"], box["y"] + by * box["height"], steps=10)
+        page.mouse.up()
+    before = page.locator("#kp-summary").inner_text()
+    page.locator("#kp-run-draw").click()
+    wait_text_change(page, "#kp-summary", before, contains="No ground truth")
 
 
 def bimodal(page):

@@ -16,10 +16,11 @@ log = logging.getLogger("kplab")
 
 
 def friendly(fn):
-    """Turn UserInputError into gr.Error with its sentence, and any other failure into a short gr.Error.
+    """Bad input (UserInputError) becomes a warning toast with its sentence and leaves every output as it was,
+    so a slip on the projector does not wipe the plots; any other failure becomes a short gr.Error.
 
-    Works for plain functions and generators (streaming handlers). The traceback goes to the server log,
-    never to the page.
+    Works for plain functions and generators (streaming handlers). Tracebacks go to the server log, never to
+    the page. Called directly (tests, scripts) or through gradio_client, it raises gr.Error for both.
     """
 
     def convert(e: Exception):
@@ -30,11 +31,28 @@ def friendly(fn):
         log.exception("handler %s failed", fn.__name__)
         return gr.Error(f"Something went wrong in {fn.__name__.replace('_', ' ')}: {type(e).__name__}: {e}")
 
+    def in_app() -> bool:
+        """A person's page (not gradio_client or MCP, which mark their requests and get an error back)."""
+        from gradio.context import LocalContext
+
+        req = LocalContext.request.get(None)
+        if req is None:
+            return False
+        try:
+            return dict(req.headers).get("x-gradio-user") not in ("api", "mcp")
+        except Exception:  # noqa: BLE001
+            return True
+
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen(*a, **k):
             try:
                 yield from fn(*a, **k)
+            except UserInputError as e:
+                if not in_app():
+                    raise convert(e) from None
+                gr.Warning(str(e))
+                yield gr.skip()
             except Exception as e:  # noqa: BLE001
                 raise convert(e) from None
 
@@ -44,6 +62,11 @@ def friendly(fn):
     def wrapper(*a, **k):
         try:
             return fn(*a, **k)
+        except UserInputError as e:
+            if not in_app():
+                raise convert(e) from None
+            gr.Warning(str(e))
+            return gr.skip()
         except Exception as e:  # noqa: BLE001
             raise convert(e) from None
 

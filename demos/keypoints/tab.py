@@ -217,7 +217,7 @@ def build():
                     run_img = gr.Button("Analyse image", variant="primary", elem_id="kp-run")
                     ex_slot = gr.Column()
                 with gr.Tab("Draw"):
-                    sketch = gr.Sketchpad(label="Draw a stick figure (red = left limbs, blue = right limbs)",
+                    sketch = gr.Sketchpad(label="Pick the brush (left), draw a stick figure: red = left limbs, blue = right",
                                           type="numpy", canvas_size=(384, 384), height=400,
                                           brush=gr.Brush(default_size=6, colors=["#111111", "#d62728", "#1f5fbf"],
                                                          color_mode="fixed"), elem_id="kp-sketch")
