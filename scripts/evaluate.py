@@ -46,13 +46,13 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@torch.no_grad()
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=500, help="held-out images (seeds 1,000,000 + i)")
     ap.add_argument("--models", nargs="*", default=None, help="bundled names (default: all)")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as a JSON list")
     a = ap.parse_args(argv)
-    torch.set_grad_enabled(False)
     t0 = time.time()
     rows = []
     for name in a.models or bundled_names():

@@ -20,12 +20,12 @@ import torch  # noqa: E402
 from demos.bimodal import mining  # noqa: E402
 
 
+@torch.no_grad()
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--model", default=mining.MODEL)
     a = ap.parse_args(argv)
-    torch.set_grad_enabled(False)
     res = mining.mine(a.n, a.model)
     path = mining.cache_path(a.model)
     path.write_text(json.dumps(res, indent=1))

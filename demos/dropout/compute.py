@@ -97,8 +97,8 @@ def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=M, y=err, name="measured", line=dict(color=PALETTE[0], width=3)))
     fig.add_trace(go.Scatter(x=M, y=theory, name="√(p/(1−p)) / √M", line=dict(color=PALETTE[1], dash="dash")))
-    fig.update_xaxes(type="log", title_text="number of masks averaged M")
-    fig.update_yaxes(type="log", title_text="|average − x| / |x|")
+    fig.update_xaxes(type="log", title_text="number of masks averaged M", dtick=1)
+    fig.update_yaxes(type="log", title_text="|average − x| / |x|", dtick=1, exponentformat="power")
     return style(fig, f"Averaging masks converges to the input (p = {p:g})", height=380,
                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
 

@@ -68,8 +68,10 @@ def sgd_check(lr, wd):
     lr = number(lr, "learning rate", 1e-6, 10)
     wd = number(wd, "λ", 0, 10)
     r = C.sgd_step_check(lr, wd)
-    rows = "\n".join(f"| {k} | " + ", ".join(f"{v:.6f}" for v in r[k].tolist()) + " |"
-                     for k in ("weight_decay", "l2_penalty", "decoupled"))
+    names = {"weight_decay": "SGD(weight_decay=λ)", "l2_penalty": "loss + (λ/2)‖w‖²",
+             "decoupled": "(1 − lr·λ)w − lr·∇L"}
+    rows = "\n".join(f"| {names[k]} | " + ", ".join(f"{v:.5f}" for v in r[k].tolist()[:3]) + ", … |"
+                     for k in names)
     d = float(max((r["weight_decay"] - r["decoupled"]).abs().max(), (r["l2_penalty"] - r["decoupled"]).abs().max()))
     return (f"One SGD step from w₀ = ({', '.join(f'{v:.3f}' for v in r['w0'].tolist())}), lr = {lr:g}, λ = {wd:g}:\n\n"
             "| update | w₁ |\n|---|---|\n" + rows + f"\n\nLargest difference: **{d:.1e}** — for plain SGD, "
