@@ -7,16 +7,13 @@ the papers' tables. Parameters include BatchNorm's γ and β (not its running st
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from demos.common.device import synchronize
+from demos.common.device import time_forward
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
 
@@ -142,20 +139,10 @@ def measure(kind: str, c: int, size: int, groups: int = 32, device="cpu", repeat
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         y = m(x)
     macs = fc.get_total_flops() // 2
-    m = m.to(device)
-    x = x.to(device)
-    times = []
-    with torch.inference_mode():
-        m(x)
-        synchronize(device)
-        for _ in range(repeats):
-            t = time.perf_counter()
-            m(x)
-            synchronize(device)
-            times.append(time.perf_counter() - t)
+    ms = time_forward(m.to(device), x.to(device), repeats)
     return {"block": kind, "params (formula)": p_formula, "params (module)": params, "MACs (formula)": macs_formula,
             "MACs (FlopCounterMode / 2)": macs, "output": "×".join(map(str, y.shape[1:])),
-            "time (ms)": round(1e3 * statistics.median(times), 3), "formula": text}
+            "time (ms)": round(ms, 3), "formula": text}
 
 
 def all_blocks(c: int, size: int, groups: int = 32, device="cpu") -> list[dict]:

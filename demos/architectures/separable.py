@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import plotly.graph_objects as go
 import torch
@@ -12,7 +9,7 @@ import torch.nn as nn
 from plotly.subplots import make_subplots
 from torch.utils.flop_counter import FlopCounterMode
 
-from demos.common.device import synchronize
+from demos.common.device import time_forward
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
 
@@ -89,18 +86,7 @@ def depthwise_cost(cin: int, cout: int, size: int, k: int = 3, device="cpu", rep
     for name, m in (("full", full), ("separable", sep)):
         with FlopCounterMode(display=False) as fc, torch.no_grad():
             m(x)
-        m = m.to(device)
-        xd = x.to(device)
-        times = []
-        with torch.inference_mode():
-            m(xd)
-            synchronize(device)
-            for _ in range(repeats):
-                t = time.perf_counter()
-                m(xd)
-                synchronize(device)
-                times.append(time.perf_counter() - t)
-        out[name] = {"macs": fc.get_total_flops() // 2, "ms": 1e3 * statistics.median(times),
+        out[name] = {"macs": fc.get_total_flops() // 2, "ms": time_forward(m.to(device), x.to(device), repeats),
                      "params": sum(p.numel() for p in m.parameters())}
     hw = size * size
     out["formula_full"] = k * k * cin * cout * hw

@@ -147,7 +147,7 @@ def build():
         bc = gr.Slider(8, 512, 64, step=8, label="channels C")
         bs = gr.Slider(4, 112, 28, step=1, label="input size (px)")
         bg = gr.Slider(1, 64, 32, step=1, label="ResNeXt cardinality (groups)")
-    shuffle_plot = gr.Plot(value=B.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
+    gr.Plot(value=B.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
     blocks_text = gr.Markdown(elem_id="arch-blocks-text")
     blocks_plot = gr.Plot(label="Blocks", elem_id="arch-blocks")
     blocks_df = gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import plotly.graph_objects as go
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from demos.common.device import synchronize
+from demos.common.device import time_forward
 from demos.common.plotstyle import PALETTE, style
 
 ZOO = (  # label, torchvision name, input size
@@ -86,18 +84,7 @@ def table() -> list[Entry]:
 
 def measure_latency(name: str, size: int, device, repeats: int = 5) -> float:
     """Median wall time (ms) of a batch-1 forward pass with random weights, after one warm-up."""
-    m = build(name, "cpu").to(device)
-    x = torch.randn(1, 3, size, size, device=device)
-    times = []
-    with torch.inference_mode():
-        m(x)
-        synchronize(device)
-        for _ in range(repeats):
-            t = time.perf_counter()
-            m(x)
-            synchronize(device)
-            times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
+    return time_forward(build(name, "cpu").to(device), torch.randn(1, 3, size, size, device=device), repeats)
 
 
 def latency_cache_path(device) -> Path:

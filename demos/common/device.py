@@ -34,3 +34,22 @@ def synchronize(device: torch.device | None = None) -> None:
         torch.cuda.synchronize(d)
     elif d.type == "mps":
         torch.mps.synchronize()
+
+
+def time_forward(module, x, repeats: int = 5) -> float:
+    """Median wall time in ms of ``module(x)`` under inference mode, after one warm-up, synchronizing the
+    device around each run (module and x already on the device)."""
+    import statistics
+    import time
+
+    device = x.device
+    times = []
+    with torch.inference_mode():
+        module(x)
+        synchronize(device)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            module(x)
+            synchronize(device)
+            times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)

@@ -43,9 +43,6 @@ pio.templates[TEMPLATE] = go.layout.Template(
     ),
 )
 
-CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
 def style(fig: go.Figure, title: str | None = None, height: int | None = None, **layout) -> go.Figure:
     """Apply the lab's template (and optionally a title and height) to a figure, in place; returns it."""
     fig.update_layout(template=TEMPLATE, **layout)

@@ -15,7 +15,6 @@ from demos.common.device import get_device
 from demos.common.errors import UserInputError
 from demos.common.gpu import gpu
 from demos.common.images import load_image
-from demos.common.plotstyle import CONFIG
 from demos.common.ui import friendly, number, show_on_load
 
 from . import analysis, data, decoders, photo

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gradio as gr
-import torch
 
 from demos.common.device import get_device
 from demos.common.gpu import gpu
