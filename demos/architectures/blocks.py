@@ -12,6 +12,10 @@ import plotly.graph_objects as go
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models.googlenet import Inception
+from torchvision.models.resnet import BasicBlock, Bottleneck
+from torchvision.models.shufflenetv2 import InvertedResidual, channel_shuffle
+from torchvision.models.squeezenet import Fire
 
 from demos.common.device import time_forward
 from demos.common.errors import UserInputError
@@ -59,11 +63,6 @@ class ResNeXtBlock(nn.Module):
 
 def make(kind: str, c: int, size: int, groups: int = 32):
     """(module, input tensor shape, formula params, formula MACs, formula text) for a block on c channels."""
-    from torchvision.models.googlenet import Inception
-    from torchvision.models.resnet import BasicBlock, Bottleneck
-    from torchvision.models.shufflenetv2 import InvertedResidual
-    from torchvision.models.squeezenet import Fire
-
     HW = size * size
     if kind == "ResNet basic":
         _check(c, size)
@@ -189,7 +188,5 @@ def figure_shuffle(groups: int = 3, per_group: int = 4) -> go.Figure:
 
 def shuffle_order(groups: int, per_group: int) -> list[int]:
     """The permutation torchvision's channel_shuffle applies (checked in tests)."""
-    from torchvision.models.shufflenetv2 import channel_shuffle
-
     x = torch.arange(groups * per_group, dtype=torch.float32).view(1, -1, 1, 1)
     return channel_shuffle(x, groups).flatten().long().tolist()

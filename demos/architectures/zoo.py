@@ -17,8 +17,9 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models import get_model, get_model_weights
 
-from demos.common.device import time_forward
+from demos.common.device import device_label, time_forward
 from demos.common.plotstyle import PALETTE, style
 
 ZOO = (  # label, torchvision name, input size
@@ -50,16 +51,12 @@ class Entry:
 
 
 def build(name: str, device="cpu") -> torch.nn.Module:
-    from torchvision.models import get_model
-
     kw = dict(aux_logits=False, init_weights=False) if name in ("googlenet", "inception_v3") else {}
     with torch.device(device):
         return get_model(name, weights=None, **kw).eval()
 
 
 def weights_meta(name: str) -> dict:
-    from torchvision.models import get_model_weights
-
     return get_model_weights(name).IMAGENET1K_V1.meta
 
 
@@ -88,8 +85,6 @@ def measure_latency(name: str, size: int, device, repeats: int = 5) -> float:
 
 
 def latency_cache_path(device) -> Path:
-    from demos.common.device import device_label
-
     tag = "".join(ch if ch.isalnum() else "_" for ch in device_label(torch.device(device)))
     return CACHE / f"zoo_latency_{tag}_torch{torch.__version__.split('+')[0]}.json"
 

@@ -8,6 +8,7 @@ import logging
 import math
 
 import gradio as gr
+from gradio.context import LocalContext
 
 from .errors import UserInputError
 from .images import load_image
@@ -33,8 +34,6 @@ def friendly(fn):
 
     def in_app() -> bool:
         """A person's page (not gradio_client or MCP, which mark their requests and get an error back)."""
-        from gradio.context import LocalContext
-
         req = LocalContext.request.get(None)
         if req is None:
             return False

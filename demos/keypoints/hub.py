@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from huggingface_hub import constants, snapshot_download
 from safetensors import SafetensorError
 
 from .models import SAFETENSORS, KeypointNet
@@ -63,14 +64,10 @@ def _load_folder(folder: Path) -> KeypointNet:
 
 
 def _offline() -> bool:
-    from huggingface_hub import constants
-
     return bool(constants.HF_HUB_OFFLINE)
 
 
 def _from_hub(repo_id: str, revision: str | None, cache_dir=None) -> tuple[Path, str]:
-    from huggingface_hub import snapshot_download
-
     kw = dict(repo_id=repo_id, revision=revision, allow_patterns=["config.json", SAFETENSORS, "README.md"],
               cache_dir=cache_dir)
     if _offline():

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from huggingface_hub import constants, hf_hub_download
 from PIL import Image
+from safetensors.torch import load_file
+from torchvision.models.detection import KeypointRCNN_ResNet50_FPN_Weights, keypointrcnn_resnet50_fpn
 
 from . import decoders
 
@@ -35,8 +38,6 @@ MAX_SIDE = 800  # the photo is downscaled to this longest side before detection
 
 def build_model(**kw) -> torch.nn.Module:
     """Keypoint R-CNN with no weights loaded (no download)."""
-    from torchvision.models.detection import keypointrcnn_resnet50_fpn
-
     return keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None, **kw)
 
 
@@ -44,9 +45,6 @@ def load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
     """(model, where it came from) or (None, why it is unavailable)."""
     reasons = []
     try:
-        from huggingface_hub import constants, hf_hub_download
-        from safetensors.torch import load_file
-
         path = hf_hub_download(PHOTO_REPO, PHOTO_FILE, local_files_only=bool(constants.HF_HUB_OFFLINE),
                                etag_timeout=3)
         model = build_model()
@@ -55,8 +53,6 @@ def load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
     except Exception as e:  # noqa: BLE001
         reasons.append(f"Hub repo {PHOTO_REPO}: {type(e).__name__}")
     try:
-        from torchvision.models.detection import KeypointRCNN_ResNet50_FPN_Weights
-
         weights = KeypointRCNN_ResNet50_FPN_Weights.COCO_V1
         if os.environ.get("HF_HUB_OFFLINE") == "1":
             cached = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(weights.url))

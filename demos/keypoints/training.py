@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from . import data, decoders
 from .models import KeypointNet
@@ -71,8 +72,6 @@ def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int =
     it = range(steps)
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(it, desc=f"train {model.head_type}/s{model.stride}", mininterval=2.0)
         it = bar
     hist = []

@@ -16,6 +16,8 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
+from demos.keypoints import data, training
+from demos.keypoints.hub import load_model
 
 EPS = 1e-5
 SOURCES = ("conv activations (keypoint model, held-out figures)", "Gaussian", "skewed (exponential)", "bimodal")
@@ -47,9 +49,6 @@ def make_batch(source: str, n: int, c: int = 8, hw: int = 8, shift: float = 0.0,
 def conv_activations(n: int, seed: int = 0) -> torch.Tensor:
     """Outputs of the first conv layer (before its BatchNorm) of the bundled heatmap model on held-out figures:
     (n, 8, 32, 32) — the first 8 of its channels, average-pooled 2x to keep the page light."""
-    from demos.keypoints import data, training
-    from demos.keypoints.hub import load_model
-
     model = load_model("heatmap-s4").model
     seeds = [data.HELDOUT_SEED0 + 1000 + seed * 256 + i for i in range(n)]
     x = training.to_tensor(np.stack([data.render(s).image for s in seeds]))
