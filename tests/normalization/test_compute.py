@@ -84,3 +84,9 @@ def test_live_training_streams_and_batchnorm_learns_at_high_lr():
     bn = np.nanmean(hist["BatchNorm"][-30:])
     none = np.nanmean(hist["none"][-30:])
     assert bn < 1.0 and bn < none  # chance level is ln 4 = 1.39
+
+
+def test_batch_size_experiment_yields_both_norms_per_batch():
+    rows = list(T.batch_size_experiment(batch_sizes=(2, 8), steps=5))
+    assert [(b, k) for b, k, _, _ in rows] == [(2, "BatchNorm"), (2, "GroupNorm"), (8, "BatchNorm"), (8, "GroupNorm")]
+    assert all(0 <= err <= 1 and sec > 0 for _, _, err, sec in rows)
