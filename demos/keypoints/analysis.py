@@ -123,8 +123,8 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
             text=list(pred.joint_names), hovertemplate="%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
     fig.update_xaxes(range=[0, S], showgrid=False, constrain="domain", title_text="x (input px)")
     fig.update_yaxes(range=[S, 0], showgrid=False, scaleanchor="x", title_text="y (input px)")
-    style(fig, title, height=600, legend=dict(orientation="h", yanchor="top", y=-0.14, x=0),
-          margin=dict(l=60, r=20, t=60, b=130))
+    style(fig, title, height=600, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
+          margin=dict(l=60, r=20, t=60, b=140))
     return fig
 
 
@@ -198,7 +198,7 @@ def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
                      dtick=1 if y1 - y0 <= 10 else 2)
     cell = f"cells of {st:g}×{st:g} input px" if not pred.map_coords else "cells of the 56×56 box map"
     style(fig, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}: {cell}",
-          height=600, legend=dict(orientation="h", yanchor="top", y=-0.14, x=0), margin=dict(l=60, r=20, t=60, b=150))
+          height=620, legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(l=60, r=20, t=60, b=170))
     return fig
 
 
