@@ -62,7 +62,8 @@ def load_topics(names=TOPICS):
 def build_app(names=TOPICS) -> gr.Blocks:
     topics = load_topics(names)
     ids = [m.TAB_ID for m in topics]
-    with gr.Blocks(title="Keypoint & Architecture Lab") as demo:
+    # delete_cache: uploads and generated files older than 2 h are removed every hour
+    with gr.Blocks(title="Keypoint & Architecture Lab", delete_cache=(3600, 7200)) as demo:
         with gr.Row(elem_id="kplab-header"):
             gr.HTML(
                 "<div id='kplab-header'><h1>Keypoint &amp; Architecture Lab</h1>"

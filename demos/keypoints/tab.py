@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -156,8 +157,11 @@ def compute(state, model_name, beta, shown, joint):
         grid_h = grid_p = zoom = None
         note += " Direct regression has no heatmaps: it outputs the 28 numbers from FC layers."
     table = analysis.joint_table(pred)
-    csv = Path(tempfile.mkdtemp(prefix="kplab-")) / "keypoints.csv"
-    table.to_csv(csv, index=False)
+    text_csv = table.to_csv(index=False)
+    folder = Path(tempfile.gettempdir()) / "kplab-tables"  # one file per distinct table, not one per request
+    folder.mkdir(exist_ok=True)
+    csv = folder / f"keypoints-{hashlib.sha1(text_csv.encode()).hexdigest()[:12]}.csv"
+    csv.write_text(text_csv)
     text = note + "\n\n" + analysis.summary_text(pred)
     return (overlay, grid_h, grid_p, zoom, table, str(csv), text,
             gr.Dropdown(choices=names, value=names[k]))
