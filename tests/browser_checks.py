@@ -38,6 +38,10 @@ def keypoints(page):
     before = page.locator("#kp-summary").inner_text()
     page.locator("#kp-run-draw").click()
     wait_text_change(page, "#kp-summary", before, contains="No ground truth")
+    # settings travel in the link
+    base = page.url.split("?")[0]
+    page.goto(base + "?tab=keypoints&model=integral-s8&beta=3", wait_until="load")
+    page.wait_for_function("document.querySelector('#kp-summary')?.innerText.includes('integral-s8')", timeout=60_000)
 
 
 def bimodal(page):

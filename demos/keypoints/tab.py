@@ -206,6 +206,30 @@ def change_model(state, model_name, shown, joint):
 DEFAULT_EXAMPLE = "default-solid-1000003.png"
 
 
+URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParams.set('model', model);
+  u.searchParams.set('beta', beta); history.replaceState(null, '', u); }"""
+
+
+@functools.lru_cache(maxsize=16)
+def _first_view(model_name: str, beta: float):
+    return analyse_image(str(EXAMPLES / DEFAULT_EXAMPLE), model_name, beta, ("argmax", "soft_argmax"), "l_wrist")
+
+
+def open_with_settings(request: gr.Request = None):
+    """The tab's first view: the default example, with ?model= and ?beta= from the link when given
+    (e.g. ?tab=keypoints&model=integral-s8&beta=2). Computed once per setting and cached."""
+    q = dict(request.query_params) if request is not None else {}
+    names = [n for _, n in model_choices() if n != PHOTO]
+    name = q.get("model") if q.get("model") in names else names[0]
+    try:
+        beta = float(q.get("beta", ""))
+        if not 0.1 <= beta <= 200:
+            raise ValueError
+    except ValueError:
+        beta = default_beta(name)
+    return (*_first_view(name, beta), name, beta)
+
+
 def build():
     gr.Markdown(INTRO)
     state = gr.State(None)
@@ -257,9 +281,11 @@ def build():
     run_img.click(analyse_image, [image, model, beta, shown, joint], outs + [state], api_name="analyse_image")
     image.change(analyse_new_image, [image, model, beta, shown, joint], outs + [state], api_name="analyse_new_image")
     run_draw.click(analyse_drawing, [sketch, model, beta, shown, joint], outs + [state], api_name="analyse_drawing")
-    model.change(change_model, [state, model, shown, joint], outs + [beta], api_name="change_model")
-    beta.release(update, [state, model, beta, shown, joint], outs, api_name="set_beta")
+    model.input(change_model, [state, model, shown, joint], outs + [beta], api_name="change_model").then(
+        None, [model, beta], None, js=URL_JS)
+    beta.release(update, [state, model, beta, shown, joint], outs, api_name="set_beta").then(
+        None, [model, beta], None, js=URL_JS)
     shown.change(update, [state, model, beta, shown, joint], outs, api_name="set_decoders")
     joint.input(update, [state, model, beta, shown, joint], outs, api_name="set_joint")
-    show_on_load(analyse_image, [str(EXAMPLES / DEFAULT_EXAMPLE), first, default_beta(first), ["argmax", "soft_argmax"],
-                                 "l_wrist"], outs + [state])
+    gr.context.Context.root_block.load(open_with_settings, None, outs + [state, model, beta],
+                                       api_visibility="private")

@@ -137,3 +137,12 @@ def test_through_gradio_client(client, tmp_path):
         bad = tmp_path / "bad.png"
         bad.write_text("x")
         client.predict(handle_file(str(bad)), "integral-s8", 1.0, SHOWN, "l_wrist", api_name="/analyse_image")
+
+
+def test_link_settings_open_the_tab_with_that_model_and_beta():
+    req = gr.Request(query_params={"model": "integral-s8", "beta": "2.5"})
+    *outs, model, beta = tab.open_with_settings(req)
+    assert model == "integral-s8" and beta == 2.5
+    assert "integral-s8" in outs[6]
+    *_, model, beta = tab.open_with_settings(gr.Request(query_params={"model": "nope", "beta": "nan"}))
+    assert model == tab.model_choices()[0][1] and beta == tab.default_beta(model)
