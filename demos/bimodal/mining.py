@@ -23,20 +23,23 @@ CACHE_NAME = "two_peak_cases.json"
 BETA = training.DEFAULT_HEATMAP_BETA
 FAR_PX = 6.4  # 5 % of the 128 px image: "far from both peaks"
 FALLBACK_SCORE = 0.5
-REMEDIES = {  # name -> (decoder, beta, description)
+REMEDIES = {  # name -> (decoder, beta, description); "fallback@t" = arg-max where the two-peak score > t
     "integral": ("soft_argmax", BETA, f"soft-argmax over the whole map, β = {BETA:g}"),
     "arg-max": ("argmax", BETA, "best cell (no remedy, for reference)"),
     "windowed integral": ("soft_argmax_windowed", BETA, f"soft-argmax in a 5×5 window around the arg-max, β = {BETA:g}"),
     "larger β": ("soft_argmax", 5 * BETA, f"soft-argmax over the whole map, β = {5 * BETA:g}"),
-    "fallback to arg-max": ("fallback", BETA, f"integral, but arg-max where the two-peak score > {FALLBACK_SCORE}"),
+    "fallback to arg-max": (f"fallback@{FALLBACK_SCORE}", BETA,
+                            f"integral, but arg-max where the two-peak score > {FALLBACK_SCORE}"),
+    "fallback, score > 0.95": ("fallback@0.95", BETA, "integral, but arg-max where the two-peak score > 0.95"),
 }
 
 
 def decode(hm: torch.Tensor, method: str, beta: float, score: torch.Tensor | None = None) -> torch.Tensor:
-    if method == "fallback":
+    if method.startswith("fallback@"):
+        threshold = float(method.split("@")[1])
         a = decoders.argmax(hm)
         s = decoders.soft_argmax(hm, beta)
-        return torch.where((score > FALLBACK_SCORE).unsqueeze(-1), a, s)
+        return torch.where((score > threshold).unsqueeze(-1), a, s)
     return decoders.decode(hm, method, beta=beta, radius=2)
 
 
@@ -97,7 +100,7 @@ def load_cached(model_name: str = MODEL) -> dict | None:
 
 def markdown_table(res: dict) -> str:
     lines = ["| remedy | mean error (px) | worst (px) | 95th pct (px) | error to nearest of L/R (px) | "
-             f"integral far (> {res['far_px']} px) from both |", "|---|---|---|---|---|---|"]
+             f"far (> {res['far_px']} px) from both joints |", "|---|---|---|---|---|---|"]
     for r in res["remedies"]:
         lines.append(f"| {r['remedy']} | {r['mean_px']:.2f} | {r['worst_px']:.1f} | {r['p95_px']:.1f} | "
                      f"{r['mean_nearest_px']:.2f} | {r['far_from_both']} / {r['pairs']} |")
