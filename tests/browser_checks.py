@@ -51,6 +51,9 @@ def bimodal(page):
     page.locator("#bm-real").click()
     wait_plot(page, "bm-cases")
     assert "windowed integral" in page.locator("#bm-real-text").inner_text()
+    page.locator("#bm-remeasure").click()
+    page.wait_for_function("document.querySelector('#bm-remeasure-text')?.innerText.includes('Measured live')",
+                           timeout=60_000)
 
 
 def selu(page):

@@ -23,28 +23,46 @@ CACHE_NAME = "two_peak_cases.json"
 BETA = training.DEFAULT_HEATMAP_BETA
 FAR_PX = 6.4  # 5 % of the 128 px image: "far from both peaks"
 FALLBACK_SCORE = 0.5
-REMEDIES = {  # name -> (decoder, beta, description); "fallback@t" = arg-max where the two-peak score > t
-    "integral": ("soft_argmax", BETA, f"soft-argmax over the whole map, β = {BETA:g}"),
-    "arg-max": ("argmax", BETA, "best cell (no remedy, for reference)"),
-    "windowed integral": ("soft_argmax_windowed", BETA, f"soft-argmax in a 5×5 window around the arg-max, β = {BETA:g}"),
-    "larger β": ("soft_argmax", 5 * BETA, f"soft-argmax over the whole map, β = {5 * BETA:g}"),
-    "fallback to arg-max": (f"fallback@{FALLBACK_SCORE}", BETA,
-                            f"integral, but arg-max where the two-peak score > {FALLBACK_SCORE}"),
-    "fallback, score > 0.95": ("fallback@0.95", BETA, "integral, but arg-max where the two-peak score > 0.95"),
-}
+LARGE_BETA_FACTOR = 5
+RADIUS = 2
 
 
-def decode(hm: torch.Tensor, method: str, beta: float, score: torch.Tensor | None = None) -> torch.Tensor:
+def remedies(beta: float = BETA, radius: int = RADIUS, threshold: float = FALLBACK_SCORE,
+             large_beta_factor: float = LARGE_BETA_FACTOR) -> dict:
+    """name -> (decoder, beta, radius, description); "fallback@t" = arg-max where the two-peak score > t."""
+    w = 2 * radius + 1
+    return {
+        "integral": ("soft_argmax", beta, radius, f"soft-argmax over the whole map, β = {beta:g}"),
+        "arg-max": ("argmax", beta, radius, "best cell (no remedy, for reference)"),
+        "windowed integral": ("soft_argmax_windowed", beta, radius,
+                              f"soft-argmax in a {w}×{w} window around the arg-max, β = {beta:g}"),
+        "larger β": ("soft_argmax", large_beta_factor * beta, radius,
+                     f"soft-argmax over the whole map, β = {large_beta_factor * beta:g}"),
+        "fallback to arg-max": (f"fallback@{threshold}", beta, radius,
+                                f"integral, but arg-max where the two-peak score > {threshold:g}"),
+    }
+
+
+REMEDIES = remedies()
+# the cached defaults also show a stricter fallback threshold
+REMEDIES["fallback, score > 0.95"] = ("fallback@0.95", BETA, RADIUS,
+                                      "integral, but arg-max where the two-peak score > 0.95")
+
+
+def decode(hm: torch.Tensor, method: str, beta: float, score: torch.Tensor | None = None,
+           radius: int = RADIUS) -> torch.Tensor:
     if method.startswith("fallback@"):
         threshold = float(method.split("@")[1])
         a = decoders.argmax(hm)
         s = decoders.soft_argmax(hm, beta)
         return torch.where((score > threshold).unsqueeze(-1), a, s)
-    return decoders.decode(hm, method, beta=beta, radius=2)
+    return decoders.decode(hm, method, beta=beta, radius=radius)
 
 
-def mine(n: int = 300, model_name: str = MODEL, top: int = 12, progress=None) -> dict:
-    """Run the model over n held-out symmetric images; rank left/right joints by two-peak score."""
+def mine(n: int = 300, model_name: str = MODEL, top: int = 12, remedy_set: dict | None = None) -> dict:
+    """Run the model over n held-out symmetric images; rank left/right joints by two-peak score and measure
+    each remedy of ``remedy_set`` (default: REMEDIES)."""
+    remedy_set = remedy_set or REMEDIES
     t0 = time.time()
     model = load_model(model_name).model
     images, kp, vis = training.dataset(data.heldout_seeds(n), "symmetric", model.input_size)
@@ -58,8 +76,8 @@ def mine(n: int = 300, model_name: str = MODEL, top: int = 12, progress=None) ->
     sided[list(data.LEFT + data.RIGHT)] = True
     mask = torch.from_numpy(vis) & sided[None]
     preds = {}
-    for name, (method, beta, _) in REMEDIES.items():
-        preds[name] = decode(hms, method, beta, score) * scale
+    for name, (method, beta, radius, _) in remedy_set.items():
+        preds[name] = decode(hms, method, beta, score, radius) * scale
     rows = []
     for name, p in preds.items():
         e = (p - kp_t).norm(dim=-1)[mask]
@@ -67,7 +85,7 @@ def mine(n: int = 300, model_name: str = MODEL, top: int = 12, progress=None) ->
         far = ((p - kp_t).norm(dim=-1) > FAR_PX) & ((p - mirror).norm(dim=-1) > FAR_PX)
         # "far from both" only means something where the two candidates are themselves apart
         apart = ((kp_t - mirror).norm(dim=-1) > 2 * FAR_PX) & mask
-        rows.append({"remedy": name, "description": REMEDIES[name][2], "mean_px": float(e.mean()),
+        rows.append({"remedy": name, "description": remedy_set[name][3], "mean_px": float(e.mean()),
                      "worst_px": float(e.max()), "p95_px": float(e.quantile(0.95)),
                      "mean_nearest_px": float(e_sym.mean()), "far_from_both": int((far & apart).sum()),
                      "pairs": int(apart.sum())})

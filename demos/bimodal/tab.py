@@ -89,6 +89,22 @@ def real_cases():
     return head, gallery.figure_cases(res), gallery.histogram(res)
 
 
+@friendly
+def remeasure(beta, radius, threshold, factor):
+    """The remedy table recomputed live on the held-out set with the chosen settings (about a second)."""
+    beta = number(beta, "β", 0.1, 1000)
+    radius = number(radius, "window radius", 0, 16, integer=True)
+    threshold = number(threshold, "fallback threshold", 0.0, 1.0)
+    factor = number(factor, "β factor", 1.0, 100.0)
+    try:
+        res = mining.mine(remedy_set=mining.remedies(beta, radius, threshold, factor))
+    except Exception as e:  # noqa: BLE001
+        raise UserInputError(f"The symmetric model is not available to measure the remedies ({e}).") from None
+    return (f"Measured live just now ({res['seconds']} s) on {res['n_images']} held-out symmetric images with "
+            f"β = {beta:g}, window {2 * radius + 1}×{2 * radius + 1}, fallback above a two-peak score of "
+            f"{threshold:g}, larger β = {factor:g}×β.\n\n" + mining.markdown_table(res))
+
+
 def build():
     gr.Markdown(INTRO)
     with gr.Row():
@@ -143,6 +159,15 @@ def build():
     cases = gr.Plot(label="Cases", elem_id="bm-cases")
     hist = gr.Plot(label="Two-peak scores", elem_id="bm-hist")
     real_btn.click(real_cases, None, [real_text, cases, hist], api_name="real_cases")
+    gr.Markdown("**Switch the remedies' settings and measure them again on the held-out set:**")
+    with gr.Row():
+        r_beta = gr.Slider(1, 100, mining.BETA, step=1, label="β for the integral")
+        r_radius = gr.Slider(0, 8, mining.RADIUS, step=1, label="window radius (cells)")
+        r_thr = gr.Slider(0, 1, mining.FALLBACK_SCORE, step=0.01, label="fallback: two-peak score above")
+        r_factor = gr.Slider(1, 20, mining.LARGE_BETA_FACTOR, step=0.5, label="'larger β' = factor × β")
+        r_btn = gr.Button("Measure", elem_id="bm-remeasure")
+    r_text = gr.Markdown(elem_id="bm-remeasure-text")
+    r_btn.click(remeasure, [r_beta, r_radius, r_thr, r_factor], r_text, api_name="remedies")
 
     d = DEFAULTS
     show_on_load(interactive, [d.x1, d.y1, d.h1, d.s1, d.x2, d.y2, d.h2, d.s2, 0.0, 10.0, 3], outs)

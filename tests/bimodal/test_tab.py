@@ -45,3 +45,19 @@ def test_cached_remedy_table_shows_the_failure():
     # the plain integral lands on neither joint far more often than arg-max
     assert r["integral"]["far_from_both"] > 2 * r["arg-max"]["far_from_both"]
     assert r["windowed integral"]["mean_nearest_px"] < r["integral"]["mean_nearest_px"]
+
+
+def test_remedies_remeasured_live_follow_their_settings():
+    strict = tab.remeasure(20, 2, 0.99, 5)
+    loose = tab.remeasure(20, 2, 0.0, 5)
+    assert "fallback above a two-peak score of 0.99" in strict
+
+    def row(text, name):
+        line = next(l for l in text.splitlines() if l.startswith(f"| {name} |"))
+        return [c.strip() for c in line.strip("|").split("|")]
+
+    # threshold 0 falls back everywhere: the same numbers as arg-max
+    assert row(loose, "fallback to arg-max")[1:] == row(loose, "arg-max")[1:]
+    assert row(strict, "fallback to arg-max")[1:] != row(strict, "arg-max")[1:]
+    with pytest.raises(gr.Error):
+        tab.remeasure(20, 2, 1.5, 5)
