@@ -10,7 +10,7 @@ import pandas as pd
 
 from demos.common.device import device_label, get_device
 from demos.common.gpu import gpu
-from demos.common.ui import friendly, number, show_on_load
+from demos.common.ui import HEAVY, friendly, number, show_on_load
 
 from . import blocks as B
 from . import compression as Q
@@ -140,7 +140,7 @@ def build():
     measure = gr.Button("Measure latency on this device (about a minute on a 2-core CPU, cached)", variant="primary",
                         elem_id="arch-zoo-measure")
     zoo_df = gr.Dataframe(label="Zoo (click a header to sort)", elem_id="arch-zoo-table", max_height=420)
-    measure.click(zoo_measure, None, [zoo_ops, zoo_lat, zoo_df, zoo_text], api_name="zoo_latency")
+    measure.click(zoo_measure, None, [zoo_ops, zoo_lat, zoo_df, zoo_text], api_name="zoo_latency", **HEAVY)
 
     gr.Markdown("### Building blocks: formula vs built module")
     with gr.Row():
@@ -175,14 +175,14 @@ def build():
         kstop = gr.Button("Stop", variant="stop")
     skip_text = gr.Markdown(elem_id="arch-skip-text")
     skip_plot = gr.Plot(label="Plain vs residual", elem_id="arch-skip")
-    ev = kgo.click(skip_train, [depth, ksteps], [skip_plot, skip_text], api_name="skip_connections")
+    ev = kgo.click(skip_train, [depth, ksteps], [skip_plot, skip_text], api_name="skip_connections", **HEAVY)
     kstop.click(None, None, None, cancels=[ev])
 
     gr.Markdown("### Smaller models: pruning and quantization of a bundled keypoint model")
     cgo = gr.Button("Prune and quantize (about 10 s)", variant="primary", elem_id="arch-compress-run")
     comp_plot = gr.Plot(label="Size vs error", elem_id="arch-compress")
     comp_df = gr.Dataframe(label="Size and error", elem_id="arch-compress-table")
-    cgo.click(compress, None, [comp_plot, comp_df], api_name="compression")
+    cgo.click(compress, None, [comp_plot, comp_df], api_name="compression", **HEAVY)
 
     show_on_load(zoo_static, [], [zoo_ops, zoo_lat, zoo_df, zoo_text])
     show_on_load(blocks, [64, 28, 32], [blocks_plot, blocks_df, blocks_text])

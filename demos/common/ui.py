@@ -108,3 +108,8 @@ def show_on_load(fn, args, outputs) -> None:
     tab is never blank and opening the page costs no computation after the first visitor."""
     cached = functools.lru_cache(maxsize=1)(lambda: fn(*args))
     gr.context.Context.root_block.load(cached, None, outputs, api_visibility="private")
+
+
+# Long computations (training runs, timing the model zoo) share one queue slot, so on a small CPU one visitor's
+# training cannot stall everyone's sliders; quick handlers keep the default concurrency.
+HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)

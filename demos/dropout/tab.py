@@ -6,7 +6,7 @@ import gradio as gr
 
 from demos.common.device import get_device
 from demos.common.gpu import gpu
-from demos.common.ui import friendly, number, show_on_load
+from demos.common.ui import HEAVY, friendly, number, show_on_load
 
 from . import compute as C
 
@@ -120,7 +120,7 @@ def build():
     with gr.Row():
         of_plot = gr.Plot(label="Loss curves", elem_id="do-overfit")
         mc_plot = gr.Plot(label="Monte-Carlo dropout", elem_id="do-mc")
-    ev = run.click(overfit, [epochs, mc], [of_plot, mc_plot, of_text], api_name="dropout_overfit")
+    ev = run.click(overfit, [epochs, mc], [of_plot, mc_plot, of_text], api_name="dropout_overfit", **HEAVY)
     stop.click(None, None, None, cancels=[ev])
 
     gr.Markdown("### 3. Weight decay: SGD vs Adam")
@@ -136,7 +136,7 @@ def build():
             wd_text = gr.Markdown(elem_id="do-wd-text")
             wd_plot = gr.Plot(label="Adam vs AdamW", elem_id="do-wd")
     gr.on([lr.release, wd.release], sgd_check, [lr, wd], sgd_text, api_name="sgd_weight_decay_step")
-    wd_run.click(wd_compare, [wd, wd_epochs], [wd_plot, wd_text], api_name="adam_vs_adamw")
+    wd_run.click(wd_compare, [wd, wd_epochs], [wd_plot, wd_text], api_name="adam_vs_adamw", **HEAVY)
 
     show_on_load(steps, [0.5, 0, 1000], [st_plot, avg_plot, st_text])
     show_on_load(sgd_check, [0.1, 0.05], sgd_text)

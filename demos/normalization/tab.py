@@ -13,7 +13,7 @@ import torch
 from demos.common.device import get_device
 from demos.common.gpu import gpu
 from demos.common.plotstyle import PALETTE, style
-from demos.common.ui import friendly, number, show_on_load
+from demos.common.ui import HEAVY, friendly, number, show_on_load
 
 from . import compute as C
 from . import training as T
@@ -199,13 +199,13 @@ def build():
         stop = gr.Button("Stop", variant="stop")
     live_text = gr.Markdown(elem_id="norm-live-text")
     live_plot = gr.Plot(label="Loss curves", elem_id="norm-live")
-    ev = go_btn.click(live, [lr, nsteps], [live_plot, live_text], api_name="norm_live_training")
+    ev = go_btn.click(live, [lr, nsteps], [live_plot, live_text], api_name="norm_live_training", **HEAVY)
     with gr.Row():
         bs_btn = gr.Button("Run the batch-size experiment (about 40 s)", elem_id="norm-bs")
         bs_stop = gr.Button("Stop", variant="stop")
     bs_text = gr.Markdown(elem_id="norm-bs-text")
     bs_plot = gr.Plot(label="Batch size", elem_id="norm-bs-plot")
-    ev2 = bs_btn.click(batch_sizes, None, [bs_plot, bs_text], api_name="norm_batch_size")
+    ev2 = bs_btn.click(batch_sizes, None, [bs_plot, bs_text], api_name="norm_batch_size", **HEAVY)
     stop.click(None, None, None, cancels=[ev])
     bs_stop.click(None, None, None, cancels=[ev2])
 
