@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -128,12 +128,11 @@ def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
 def rows(entries: list[Entry]) -> list[dict]:
     out = []
     for e in entries:
-        d = asdict(e)
         out.append({"model": e.label, "top-1 %": round(e.top1, 2), "params (M, counted)": round(e.params / 1e6, 2),
                     "params (M, metadata)": round(e.params_meta / 1e6, 2), "GMACs (metadata)": e.gmacs_meta,
                     "GFLOPs (FlopCounterMode)": round(e.gflops_counted, 3),
                     "FLOPs / MACs": round(e.gflops_counted / e.gmacs_meta, 3), "file (MB)": round(e.file_mb, 1),
-                    "latency (ms)": None if d["latency_ms"] is None else round(d["latency_ms"], 1),
+                    "latency (ms)": None if e.latency_ms is None else round(e.latency_ms, 1),
                     "input": e.input_size})
     return out
 

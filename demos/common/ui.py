@@ -1,17 +1,15 @@
-"""Gradio-side helpers shared by the tabs: friendly errors, image input, query parameters."""
+"""Gradio-side helpers shared by the tabs: friendly errors, cached first views, the heavy-work queue slot."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
-import math
 
 import gradio as gr
 from gradio.context import LocalContext
 
-from .errors import UserInputError
-from .images import load_image
+from .errors import UserInputError, number  # noqa: F401  (number: the tabs' numeric-input check)
 
 log = logging.getLogger("kplab")
 
@@ -70,37 +68,6 @@ def friendly(fn):
             raise convert(e) from None
 
     return wrapper
-
-
-def read_image(source):
-    """The shared image-input helper for tabs: gr.Error with a plain sentence on bad input."""
-    try:
-        return load_image(source)
-    except UserInputError as e:
-        raise gr.Error(str(e)) from None
-
-
-def number(value, name: str, lo: float, hi: float, integer: bool = False):
-    """Validate a numeric input from a slider or the API: finite and within [lo, hi]."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserInputError(f"{name} must be a number, got {value!r}.") from None
-    if not math.isfinite(v):
-        raise UserInputError(f"{name} must be a finite number, got {value}.")
-    if v < lo or v > hi:
-        raise UserInputError(f"{name} must lie between {lo:g} and {hi:g}, got {v:g}.")
-    return int(round(v)) if integer else v
-
-
-def query_params(request: gr.Request | None) -> dict[str, str]:
-    """The page's URL query parameters (empty without a request, e.g. from gradio_client)."""
-    if request is None:
-        return {}
-    try:
-        return dict(request.query_params)
-    except Exception:  # noqa: BLE001
-        return {}
 
 
 def show_on_load(fn, args, outputs) -> None:

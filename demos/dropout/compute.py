@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
-from demos.common.errors import UserInputError
+from demos.common.errors import UserInputError, number
 from demos.common.plotstyle import PALETTE, style
 from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
@@ -23,16 +23,8 @@ P_COLORS = {0.0: PALETTE[3], 0.2: PALETTE[0], 0.5: PALETTE[2]}
 
 
 def check_p(p) -> float:
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        raise UserInputError(f"The drop probability must be a number, got {p!r}.") from None
-    if not math.isfinite(p):
-        raise UserInputError(f"The drop probability must be a finite number, got {p}.")
-    if not 0.0 <= p <= 1.0:
-        raise UserInputError(f"The drop probability must lie in [0, 1] (torch raises 'dropout probability has to "
-                             f"be between 0 and 1'), got {p}.")
-    return p
+    """A drop probability in [0, 1] (torch raises 'dropout probability has to be between 0 and 1' otherwise)."""
+    return number(p, "The drop probability", 0.0, 1.0)
 
 
 def activations(size: int = 16) -> torch.Tensor:
@@ -162,7 +154,7 @@ def figure_overfit(hist: dict) -> go.Figure:
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="MSE", type="log", dtick=1, exponentformat="power")
     return style(fig, "Over-fitting 24 noisy points: train (dashed) vs validation (solid)", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=130))
+                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(b=180))
 
 
 def mc_dropout(model: MLP, samples: int = 50, device="cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,7 +182,7 @@ def figure_mc(x, mean, std, p: float, n_train: int = 24, seed: int = 0) -> go.Fi
     fig.add_vrect(x0=-1.6, x1=-1.0, fillcolor="#eee", opacity=0.5, line_width=0)
     fig.update_xaxes(title_text="x (shaded: outside the training range)")
     return style(fig, f"Monte-Carlo dropout (p = {p:g}): spread grows away from the data", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=120))
+                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(b=170))
 
 
 # --- weight decay ----------------------------------------------------------------------------------------------

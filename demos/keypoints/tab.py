@@ -16,7 +16,7 @@ from demos.common.device import get_device
 from demos.common.errors import UserInputError
 from demos.common.gpu import gpu
 from demos.common.images import load_image
-from demos.common.ui import friendly, number, show_on_load
+from demos.common.ui import friendly, number
 
 from . import analysis, data, decoders, photo
 from .hub import ModelLoadError, bundled_names, load_model
@@ -138,7 +138,7 @@ def compute(state, model_name, beta, shown, joint):
                 "56×56 maps cover the person's box; torchvision decodes them by bicubic up-sampling and arg-max.")
     else:
         loaded = _model(model_name)
-        truth, vis = truth_for(state.get("path"), img)
+        truth, vis = state.get("truth"), state.get("visible")
         pred = analysis.predict(loaded.model, img, beta, truth=truth, visible=vis)
         note = (f"Model **{model_name}**: {loaded.model.describe()} — loaded from {loaded.source} "
                 f"({loaded.where}){'; ' + loaded.note if loaded.note else ''}.")
@@ -170,7 +170,8 @@ def compute(state, model_name, beta, shown, joint):
 @friendly
 def analyse_image(path, model_name, beta, shown, joint):
     img = load_image(path)
-    state = {"image": img, "path": path}
+    truth, visible = truth_for(path, img)  # once per image, not on every control change
+    state = {"image": img, "truth": truth, "visible": visible}
     return (*compute(state, model_name, beta, shown, joint), state)
 
 
@@ -184,7 +185,7 @@ def analyse_new_image(path, model_name, beta, shown, joint):
 @friendly
 def analyse_drawing(sketch, model_name, beta, shown, joint):
     img = _sketch_to_image(sketch)
-    state = {"image": img, "path": None}
+    state = {"image": img, "truth": None, "visible": None}
     return (*compute(state, model_name, beta, shown, joint), state)
 
 

@@ -39,6 +39,9 @@ def dataset(seeds, variant: str, size: int = data.DEFAULT_SIZE, cache: bool = Tr
 
 
 FG_WEIGHT = 20.0
+# MSE heatmaps peak near 1 over a background near 0: soft-max at beta=1 would be nearly flat (the
+# centre-bias of PRODUCT.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
+DEFAULT_HEATMAP_BETA = 20.0
 
 
 def loss_fn(model: KeypointNet, out: dict, kp: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
@@ -122,10 +125,6 @@ def decode_all(model: KeypointNet, heatmaps: torch.Tensor, decoder: str, beta: f
     size = input_size or (model.input_size, model.input_size)
     return decoders.to_input_pixels(c, heatmaps.shape[-2:], size)
 
-
-# MSE heatmaps peak near 1 over a background near 0: soft-max at beta=1 would be nearly flat (the
-# centre-bias of PRODUCT.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
-DEFAULT_HEATMAP_BETA = 20.0
 
 
 def metrics(pred: torch.Tensor, kp: torch.Tensor, visible: torch.Tensor, size: int) -> dict:

@@ -160,7 +160,8 @@ def build():
             bn_plot = gr.Plot(label="BatchNorm steps", elem_id="bn-steps")
             bn_text = gr.Markdown(elem_id="bn-text", latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     ins = [source, batch, channel, gamma, beta, step, show_all]
-    gr.on([source.change, batch.release, channel.release, gamma.release, beta.release, show_all.change], bn_steps,
+    # show_all.input (not .change): "Next step" unticks it programmatically and then redraws once itself
+    gr.on([source.change, batch.release, channel.release, gamma.release, beta.release, show_all.input], bn_steps,
           ins, [bn_plot, bn_text], api_name="batchnorm_steps", trigger_mode="always_last")
     nxt.click(next_step, step, step, api_visibility="private").then(
         lambda: False, None, show_all, api_visibility="private").then(
