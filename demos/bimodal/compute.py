@@ -149,8 +149,8 @@ def figure_slice(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure
     fig.update_xaxes(title_text="position along the line from peak 1 to peak 2 (px)")
     fig.update_yaxes(title_text="heatmap", secondary_y=False)
     fig.update_yaxes(title_text="probability", secondary_y=True, showgrid=False)
-    return style(fig, "1-D slice through both peaks", height=440,
-                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=130))
+    return style(fig, "1-D slice through both peaks", height=520,
+                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200))
 
 
 def sweep(p: Peaks, beta: float, radius: int = 3, n: int = 41) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -184,8 +184,8 @@ def figure_sweep(p: Peaks, beta: float, radius: int = 3) -> go.Figure:
     fig.add_vline(x=min(cur, 2.0), line=dict(color="#444", width=1))
     fig.update_xaxes(title_text="height of peak 2 / height of peak 1")
     fig.update_yaxes(title_text="estimate along the line (px)")
-    return style(fig, "Arg-max jumps, the integral slides", height=440,
-                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=130))
+    return style(fig, "Arg-max jumps, the integral slides", height=520,
+                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200))
 
 
 # --- exp-normalize -----------------------------------------------------------------------------------
@@ -225,8 +225,8 @@ def figure_overflow(current: float) -> tuple[go.Figure, str]:
     fig.add_vline(x=current, line=dict(color="#222", width=1))
     fig.update_xaxes(title_text="largest logit β·max(heatmap)")
     fig.update_yaxes(title_text="decoded x (px)")
-    style(fig, "Soft-max in float32: naive vs exp-normalize", height=440,
-          legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=120))
+    style(fig, "Soft-max in float32: naive vs exp-normalize", height=460,
+          legend=dict(orientation="h", yanchor="top", y=-0.28, x=0), margin=dict(b=140))
     i = int(np.where(grid == current)[0][0])
     nx, sx = t["naive_x"][i], t["stable_x"][i]
     text = (f"At a largest logit of **{current:g}**: Σ exp(z) = **{t['naive_sum'][i]:.4g}** in float32, the naive "
