@@ -150,7 +150,7 @@ def figure_slice(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure
     fig.update_yaxes(title_text="heatmap", secondary_y=False)
     fig.update_yaxes(title_text="probability", secondary_y=True, showgrid=False)
     return style(fig, "1-D slice through both peaks", height=520,
-                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200))
+                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200, r=80))
 
 
 def sweep(p: Peaks, beta: float, radius: int = 3, n: int = 41) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -175,8 +175,8 @@ def figure_sweep(p: Peaks, beta: float, radius: int = 3) -> go.Figure:
     ratios, out = sweep(p, beta, radius)
     L = float(np.hypot(p.x2 - p.x1, p.y2 - p.y1))
     fig = go.Figure()
-    fig.add_hline(y=0, line=dict(color="#999", dash="dash"), annotation_text="peak 1", annotation_position="left")
-    fig.add_hline(y=L, line=dict(color="#999", dash="dash"), annotation_text="peak 2", annotation_position="left")
+    fig.add_hline(y=0, line=dict(color="#999", dash="dash"), annotation_text="peak 1", annotation_position="top right")
+    fig.add_hline(y=L, line=dict(color="#999", dash="dash"), annotation_text="peak 2", annotation_position="bottom right")
     for meth, v in out.items():
         fig.add_trace(go.Scatter(x=ratios, y=v, name=LABELS[meth], line=dict(color=COLORS[meth], width=3,
                                  shape="hv" if meth == "argmax" else "linear")))
