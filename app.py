@@ -6,14 +6,19 @@ This file only composes the tabs. Each topic lives in ``demos/<topic>/``: plain 
 
 from __future__ import annotations
 
+from demos.common import gpu  # noqa: F401,I001  first: on ZeroGPU, `spaces` must be imported before CUDA is touched
+
 import argparse
 import importlib
 import inspect
+import logging
 import os
 
 import gradio as gr
 
-from demos.common.device import device_label, get_device
+from demos.common.device import device_label
+
+log = logging.getLogger("kplab")
 
 TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
@@ -59,11 +64,39 @@ def load_topics(names=TOPICS):
     return [importlib.import_module(f"demos.{name}.tab") for name in names]
 
 
+def _parameters(block_fn) -> str:
+    return ", ".join(str(getattr(b, "label", None) or b.get_block_name()) for b in block_fn.inputs)
+
+
+class LabBlocks(gr.Blocks):
+    """gr.Blocks whose own checks, made before a handler runs, answer in one plain sentence: too few values
+    from an API call, or a value that does not fit its component (no component index, object repr or
+    exception name). Everything the handlers receive is checked again by the parameter records."""
+
+    def validate_inputs(self, block_fn, inputs):
+        if len(inputs) < len(block_fn.inputs):
+            log.info("rejected call to %s: %d of %d values", block_fn.api_name, len(inputs), len(block_fn.inputs))
+            raise gr.Error(f"This call sent {len(inputs)} values; /{block_fn.api_name or 'this event'} takes "
+                           f"{len(block_fn.inputs)} ({_parameters(block_fn)}). See the API page for each one's "
+                           "range.", print_exception=False)
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error:
+            raise
+        except Exception:  # noqa: BLE001 - Gradio's own decoding of the values failed: say so in one line
+            log.info("rejected values sent to %s", block_fn.api_name)
+            raise gr.Error(f"The values sent to /{block_fn.api_name or 'this event'} do not fit its parameters "
+                           f"({_parameters(block_fn)}): send a file as a file, numbers as numbers. See the API "
+                           "page for each one's range.", print_exception=False) from None
+
+
 def build_app(names=TOPICS) -> gr.Blocks:
     topics = load_topics(names)
     ids = [m.TAB_ID for m in topics]
-    # delete_cache: uploads and generated files older than 2 h are removed every hour
-    with gr.Blocks(title="Keypoint & Architecture Lab", delete_cache=(3600, 7200)) as demo:
+    # delete_cache: uploads and generated files older than 10 min are removed every 5 min
+    with LabBlocks(title="Keypoint & Architecture Lab", delete_cache=(300, 600)) as demo:
         with gr.Row(elem_id="kplab-header"):
             gr.HTML(
                 "<div id='kplab-header'><h1>Keypoint &amp; Architecture Lab</h1>"
@@ -112,14 +145,23 @@ def launch_kwargs() -> dict:
     )
 
 
+def make_demo() -> gr.Blocks:
+    demo = build_app()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+# Module level, so `gradio app.py` (reload mode) and the Spaces convention find it.
+demo = make_demo()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run the Keypoint & Architecture Lab")
     ap.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     ap.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     a = ap.parse_args(argv)
-    get_device()
-    demo = build_app()
-    demo.queue(default_concurrency_limit=2, max_size=64)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)  # one line per rejected input; tracebacks only for real faults
     demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
 
 

@@ -20,18 +20,17 @@ import torch.nn as nn
 import torch.nn.utils.prune as prune
 
 from demos.common.plotstyle import PALETTE, style
-from demos.keypoints import data, training
-from demos.keypoints.hub import load_model
+import demos.keypoints as kp
 
 SPARSITIES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
 
 
 def _error(model, n: int) -> float:
-    images, kp, vis = training.dataset(data.heldout_seeds(n), model.variant, model.input_size)
-    coords, hms = training.predict_heatmaps(model, images)
+    images, truth, vis = kp.dataset(kp.heldout_seeds(n), model.variant, model.input_size)
+    coords, hms = kp.predict_heatmaps(model, images)
     if hms is not None:
-        coords = training.decode_all(model, hms, "argmax")
-    return float((coords - torch.from_numpy(kp)).norm(dim=-1)[torch.from_numpy(vis)].mean())
+        coords = kp.decode_all(model, hms, "argmax")
+    return float((coords - torch.from_numpy(truth)).norm(dim=-1)[torch.from_numpy(vis)].mean())
 
 
 def _params(model) -> int:
@@ -89,7 +88,7 @@ def serialized_bytes(model) -> int:
 
 
 def sweep(model_name: str = "heatmap-s4", n: int = 200, progress=None) -> list[dict]:
-    model = load_model(model_name).model.cpu().eval()
+    model = copy.deepcopy(kp.get_model(model_name)).cpu().eval()
     base = 4 * _params(model)
     rows = []
     total = 2 * len(SPARSITIES) + 1
@@ -115,7 +114,7 @@ def sweep(model_name: str = "heatmap-s4", n: int = 200, progress=None) -> list[d
 
 def dynamic_int8_regression(n: int = 200) -> list[dict]:
     """torch's dynamic int8 quantization of the regression model's Linear layers (real int8 kernels on CPU)."""
-    model = load_model("regression").model.cpu().eval()
+    model = copy.deepcopy(kp.get_model("regression")).cpu().eval()
     q = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
     out = []
     for name, short, m in (("fp32 (original)", "fp32", model), ("dynamic int8 Linear (torch.ao)", "int8 dynamic", q)):

@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from demos.common.device import time_forward
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
-from demos.keypoints.hub import load_model
+import demos.keypoints as kp
 
 KERNELS = ("Gaussian 7×7", "Sobel-like edge 7×7", "box 7×7", "diagonal line 7×7", "ring 7×7", "random 7×7",
            "first layer of the keypoint model (3×3)")
@@ -35,7 +35,7 @@ def kernel(name: str, seed: int = 0) -> np.ndarray:
     if name == "random 7×7":
         return np.random.default_rng(seed).normal(size=(7, 7))
     if name == "first layer of the keypoint model (3×3)":
-        w = load_model("heatmap-s4").model.backbone.stem[0].weight.detach()
+        w = kp.get_model("heatmap-s4").backbone.stem[0].weight.detach().cpu()
         k = int(seed) % w.shape[0]
         return w[k].mean(0).numpy().astype(np.float64)  # mean over the RGB inputs of output channel k
     raise UserInputError(f"Unknown kernel {name!r}; choose one of {KERNELS}.")

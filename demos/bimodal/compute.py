@@ -15,14 +15,13 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
-from demos.keypoints import decoders
+import demos.keypoints as kp
 
 SIZE = 64
 METHODS = ("argmax", "soft_argmax", "soft_argmax_windowed", "dark")
-COLORS = {"argmax": PALETTE[3], "soft_argmax": PALETTE[0], "soft_argmax_windowed": PALETTE[2], "dark": PALETTE[4],
-          "peak": "#000000"}
-SYMBOLS = {"argmax": "square", "soft_argmax": "circle", "soft_argmax_windowed": "diamond", "dark": "cross"}
-LABELS = decoders.DECODER_LABELS
+COLORS = {n: kp.DECODER_REGISTRY[n].colour for n in METHODS} | {"peak": "#000000"}
+SYMBOLS = {n: kp.DECODER_REGISTRY[n].marker for n in METHODS}
+LABELS = kp.DECODER_LABELS
 
 
 @dataclass
@@ -86,7 +85,7 @@ def decode_all(m: torch.Tensor, beta: float, radius: int = 3) -> dict[str, np.nd
     h = m[None, None]
     out = {}
     for meth in METHODS:
-        out[meth] = decoders.decode(h, meth, beta=beta, radius=radius, sigma=1.0)[0, 0].numpy()
+        out[meth] = kp.decode(h, meth, beta=beta, radius=radius, sigma=1.0)[0, 0].numpy()
     return out
 
 
@@ -97,7 +96,7 @@ def mixture_expectation(x1: float, x2: float, w: float) -> float:
 
 def figure_maps(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure:
     """The heatmap and its probability map side by side, with every estimate and the two true peaks marked."""
-    prob = decoders.softmax2d(m[None, None], beta)[0, 0].numpy()
+    prob = kp.softmax2d(m[None, None], beta)[0, 0].numpy()
     fig = make_subplots(1, 2, subplot_titles=("Heatmap", f"Probability map softmax(β·heatmap), β = {beta:g}"),
                         horizontal_spacing=0.1)
     c = np.arange(m.shape[-1]) + 0.5
@@ -128,10 +127,10 @@ def figure_slice(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure
     u = d / L if L > 1e-9 else np.array([1.0, 0.0])
     t = np.linspace(-20, L + 20, 400)
     pts = a[None] + t[:, None] * u[None]
-    ok = (pts >= 0).all(1) & (pts < SIZE).all(1)
+    ok = (pts >= 0).all(1) & (pts <= SIZE).all(1)  # inclusive: peaks may sit on the map's edge
     t, pts = t[ok], pts[ok]
     idx = np.clip(pts.astype(int), 0, SIZE - 1)
-    prob = decoders.softmax2d(m[None, None], beta)[0, 0].numpy()
+    prob = kp.softmax2d(m[None, None], beta)[0, 0].numpy()
     hm = m.numpy()[idx[:, 1], idx[:, 0]]
     pr = prob[idx[:, 1], idx[:, 0]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -166,7 +165,7 @@ def sweep(p: Peaks, beta: float, radius: int = 3, n: int = 41) -> tuple[np.ndarr
     u = d / (np.linalg.norm(d) + 1e-12)
     out = {}
     for meth in METHODS:
-        xy = decoders.decode(h, meth, beta=beta, radius=radius, sigma=1.0)[:, 0].numpy()
+        xy = kp.decode(h, meth, beta=beta, radius=radius, sigma=1.0)[:, 0].numpy()
         out[meth] = (xy - a) @ u
     return ratios, out
 
@@ -197,10 +196,10 @@ def overflow_table(peak_logits: np.ndarray, size: int = 16) -> dict[str, np.ndar
     out = {"naive_x": [], "stable_x": [], "naive_nan": [], "naive_sum": []}
     for v in peak_logits:
         z = (base * float(v))[None, None]
-        pn = decoders.softmax2d_naive(z)
-        ps = decoders.softmax2d(z)
-        out["naive_x"].append(float(decoders.expectation(pn)[0, 0, 0]))
-        out["stable_x"].append(float(decoders.expectation(ps)[0, 0, 0]))
+        pn = kp.softmax2d_naive(z)
+        ps = kp.softmax2d(z)
+        out["naive_x"].append(float(kp.expectation(pn)[0, 0, 0]))
+        out["stable_x"].append(float(kp.expectation(ps)[0, 0, 0]))
         out["naive_nan"].append(int(torch.isnan(pn).sum()))
         out["naive_sum"].append(float(torch.exp(z.flatten()).sum()))
     return {k: np.array(v) for k, v in out.items()}

@@ -7,8 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from demos.common.plotstyle import PALETTE, style
-from demos.keypoints import data, training
-from demos.keypoints.hub import load_model
+import demos.keypoints as kp
 
 MARKS = {"truth": ("labelled joint (truth)", "#000000", "x-thin"), "mirror": ("its mirror joint", "#777777", "x-thin"),
          "arg-max": ("arg-max", PALETTE[3], "square"), "integral": ("integral", PALETTE[0], "circle"),
@@ -17,9 +16,9 @@ MARKS = {"truth": ("labelled joint (truth)", "#000000", "x-thin"), "mirror": ("i
 
 def figure_cases(res: dict, count: int = 6) -> go.Figure:
     cases = res["cases"][:count]
-    model = load_model(res["model"]).model
-    imgs = np.stack([data.render(c["seed"], variant="symmetric").image for c in cases])
-    _, hms = training.predict_heatmaps(model, imgs)
+    model = kp.get_model(res["model"])
+    imgs = np.stack([kp.render(c["seed"], variant="symmetric").image for c in cases])
+    _, hms = kp.predict_heatmaps(model, imgs)
     cols = len(cases)
     titles = [f"{c['joint'].replace('_', ' ')}, score {c['score']:.2f}" for c in cases] + [""] * cols
     fig = make_subplots(2, cols, subplot_titles=titles, vertical_spacing=0.06, horizontal_spacing=0.015)

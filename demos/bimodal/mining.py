@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import demos.keypoints as kp
 
-from demos.keypoints import data, decoders, training
-from demos.keypoints.hub import PRETRAINED, load_model
 
 MODEL = "symmetric-heatmap-s4"
 CACHE_NAME = "two_peak_cases.json"
-BETA = training.DEFAULT_HEATMAP_BETA
+BETA = kp.DEFAULT_HEATMAP_BETA
 FAR_PX = 6.4  # 5 % of the 128 px image: "far from both peaks"
 FALLBACK_SCORE = 0.5
 LARGE_BETA_FACTOR = 5
@@ -53,10 +52,10 @@ def decode(hm: torch.Tensor, method: str, beta: float, score: torch.Tensor | Non
            radius: int = RADIUS) -> torch.Tensor:
     if method.startswith("fallback@"):
         threshold = float(method.split("@")[1])
-        a = decoders.argmax(hm)
-        s = decoders.soft_argmax(hm, beta)
+        a = kp.argmax(hm)
+        s = kp.soft_argmax(hm, beta)
         return torch.where((score > threshold).unsqueeze(-1), a, s)
-    return decoders.decode(hm, method, beta=beta, radius=radius)
+    return kp.decode(hm, method, beta=beta, radius=radius)
 
 
 def mine(n: int = 300, model_name: str = MODEL, top: int = 12, remedy_set: dict | None = None) -> dict:
@@ -64,16 +63,16 @@ def mine(n: int = 300, model_name: str = MODEL, top: int = 12, remedy_set: dict 
     each remedy of ``remedy_set`` (default: REMEDIES)."""
     remedy_set = remedy_set or REMEDIES
     t0 = time.time()
-    model = load_model(model_name).model
-    images, kp, vis = training.dataset(data.heldout_seeds(n), "symmetric", model.input_size)
-    _, hms = training.predict_heatmaps(model, images)
+    model = kp.get_model(model_name)
+    images, truth, vis = kp.dataset(kp.heldout_seeds(n), "symmetric", model.input_size)
+    _, hms = kp.predict_heatmaps(model, images)
     S, H = model.input_size, hms.shape[-1]
     scale = S / H
-    score = decoders.two_peak_score(hms)
-    kp_t = torch.from_numpy(kp)
-    mirror = kp_t[:, list(data.FLIP)]
-    sided = torch.zeros(len(data.JOINTS), dtype=torch.bool)
-    sided[list(data.LEFT + data.RIGHT)] = True
+    score = kp.two_peak_score(hms)
+    kp_t = torch.from_numpy(truth)
+    mirror = kp_t[:, list(kp.FLIP)]
+    sided = torch.zeros(len(kp.JOINTS), dtype=torch.bool)
+    sided[list(kp.LEFT + kp.RIGHT)] = True
     mask = torch.from_numpy(vis) & sided[None]
     preds = {}
     for name, (method, beta, radius, _) in remedy_set.items():
@@ -93,10 +92,10 @@ def mine(n: int = 300, model_name: str = MODEL, top: int = 12, remedy_set: dict 
     order = flat.argsort(descending=True)[:top]
     cases = []
     for idx in order.tolist():
-        i, k = divmod(idx, len(data.JOINTS))
+        i, k = divmod(idx, len(kp.JOINTS))
         cases.append({
-            "seed": data.heldout_seeds(n)[i], "index": i, "joint": data.JOINTS[k], "k": k,
-            "score": float(score[i, k]), "truth": kp[i, k].tolist(), "mirror": mirror[i, k].tolist(),
+            "seed": kp.heldout_seeds(n)[i], "index": i, "joint": kp.JOINTS[k], "k": k,
+            "score": float(score[i, k]), "truth": truth[i, k].tolist(), "mirror": mirror[i, k].tolist(),
             "pred": {name: p[i, k].tolist() for name, p in preds.items()},
         })
     return {"model": model_name, "n_images": n, "joints_scored": int(mask.sum()), "beta": BETA, "far_px": FAR_PX,
@@ -106,7 +105,7 @@ def mine(n: int = 300, model_name: str = MODEL, top: int = 12, remedy_set: dict 
 
 
 def cache_path(model_name: str = MODEL) -> Path:
-    return PRETRAINED / model_name / CACHE_NAME
+    return kp.PRETRAINED / model_name / CACHE_NAME
 
 
 def load_cached(model_name: str = MODEL) -> dict | None:

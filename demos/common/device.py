@@ -21,7 +21,10 @@ def device_label(device: torch.device | None = None) -> str:
     """A short human description, e.g. 'CUDA (NVIDIA H100)', 'MPS (Apple GPU)', 'CPU (2 threads)'."""
     d = device or get_device()
     if d.type == "cuda":
-        return f"CUDA ({torch.cuda.get_device_name(d)})"
+        try:
+            return f"CUDA ({torch.cuda.get_device_name(d)})"
+        except Exception:  # noqa: BLE001 - ZeroGPU: no device is attached outside a GPU call
+            return "CUDA (ZeroGPU)"
     if d.type == "mps":
         return "MPS (Apple GPU)"
     return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,44 +1,119 @@
-"""Gradio-side helpers shared by the tabs: friendly errors, cached first views, the heavy-work queue slot."""
+"""Gradio-side helpers shared by the tabs: widgets built from parameter records, one error path, events with
+named outputs, cached first views and the long-run queue slot.
+
+A tab wires a compute function (declared with ``demos.common.params.takes``) to widgets like this::
+
+    x = ui.widget(compute.X)                       # slider with the record's range, default, step, help
+    ui.on([x.release], compute.view, [x], {"plot": plot, "text": text}, api_name="view")
+
+The compute function returns a dict of named outputs; names it leaves out keep what is on screen.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
+from typing import Any, Callable
 
 import gradio as gr
 from gradio.context import LocalContext
 
-from .errors import UserInputError, number  # noqa: F401  (number: the tabs' numeric-input check)
+from .errors import UserInputError
+from .gpu import gpu as gpu_decorator
+from .params import Choice, Flag, Many, Opaque, Param, Update
 
 log = logging.getLogger("kplab")
 
+INTERNAL = ("This panel could not be computed because of an internal error (it is logged on the server). "
+            "Try other settings, or reload the page.")
 
-def friendly(fn):
-    """Bad input (UserInputError) becomes a warning toast with its sentence and leaves every output as it was,
-    so a slip on the projector does not wipe the plots; any other failure becomes a short gr.Error.
 
-    Works for plain functions and generators (streaming handlers). Tracebacks go to the server log, never to
-    the page. Called directly (tests, scripts) or through gradio_client, it raises gr.Error for both.
+# -- components that hand the raw value to the project's own checks -----------------------------------------
+# Gradio's own checks run before the handler and answer with developer messages ("Could not preprocess input
+# component at index 0 ..."), and its errors blank the outputs. These subclasses skip them: the parameter
+# records (demos/common/params.py) and the image helper (demos/common/images.py) check every value instead.
+
+class Slider(gr.Slider):
+    def preprocess(self, payload):
+        return payload
+
+
+class Dropdown(gr.Dropdown):
+    def preprocess(self, payload):
+        return payload
+
+
+class CheckboxGroup(gr.CheckboxGroup):
+    def preprocess(self, payload):
+        return payload
+
+
+class ImagePath(gr.Image):
+    """An image upload whose handler receives the uploaded file's path, decoded later by ``load_image``."""
+
+    def __init__(self, **kw):
+        super().__init__(type="filepath", **kw)
+
+    def preprocess(self, payload):
+        return None if payload is None else getattr(payload, "path", payload)
+
+
+def widget(rec, **kw):
+    """The Gradio input for a parameter record: its label, range, default, step and help."""
+    if isinstance(rec, Param):
+        step = rec.step or (1 if rec.integer else (rec.hi - rec.lo) / 100)
+        info = rec.help + (f" ({rec.unit})" if rec.unit and rec.unit not in rec.help else "")
+        return Slider(rec.lo, rec.hi, value=rec.default, step=step, label=rec.label, info=info or None, **kw)
+    if isinstance(rec, Choice):
+        return Dropdown(list(rec.options), value=rec.default, label=rec.label, info=rec.help or None, **kw)
+    if isinstance(rec, Flag):
+        return gr.Checkbox(value=rec.default, label=rec.label, info=rec.help or None, **kw)
+    if isinstance(rec, Many):
+        return CheckboxGroup(list(rec.options), value=list(rec.default), label=rec.label, info=rec.help or None, **kw)
+    raise TypeError(f"no widget for {rec!r}")
+
+
+# -- the one error path ----------------------------------------------------------------------------------------
+
+def from_person() -> bool:
+    """True for a person's page; False for gradio_client / MCP (they mark their requests) and direct calls."""
+    req = LocalContext.request.get(None)
+    if req is None:
+        return False
+    try:
+        return dict(req.headers).get("x-gradio-user") not in ("api", "mcp")
+    except Exception:  # noqa: BLE001 - a request object without headers: treat as a page
+        return True
+
+
+def friendly(fn: Callable, n_outputs: int = 1) -> Callable:
+    """Turn failures of a handler into one plain sentence, the same for every tab.
+
+    - Bad input (``UserInputError``): on a person's page a warning toast with the sentence, and every output
+      keeps what it showed (``gr.skip()`` for each of the ``n_outputs``); for API clients a ``gr.Error`` with
+      the sentence. Logged as one line, no traceback.
+    - Anything else: a ``gr.Error`` with a fixed sentence; the traceback goes to the server log only.
+
+    Works for functions and generators (streaming handlers). Stacking rule: ``friendly`` must be the
+    *outermost* wrapper, outside ``spaces.GPU`` (``demos.common.gpu``), so that input checks and their sentences
+    happen on the CPU side before a GPU is requested; ``ui.on`` applies it in that order for you.
     """
+    name = getattr(fn, "__name__", "handler")
+    skip = gr.skip() if n_outputs == 1 else tuple(gr.skip() for _ in range(n_outputs))
 
-    def convert(e: Exception):
+    def rejected(e: UserInputError):
+        log.info("rejected input to %s: %s", name, e)
+        if from_person():
+            gr.Warning(str(e))
+            return skip
+        raise gr.Error(str(e), print_exception=False) from None
+
+    def failed(e: Exception):
         if isinstance(e, gr.Error):
-            return e
-        if isinstance(e, UserInputError):
-            return gr.Error(str(e))
-        log.exception("handler %s failed", fn.__name__)
-        return gr.Error(f"Something went wrong in {fn.__name__.replace('_', ' ')}: {type(e).__name__}: {e}")
-
-    def in_app() -> bool:
-        """A person's page (not gradio_client or MCP, which mark their requests and get an error back)."""
-        req = LocalContext.request.get(None)
-        if req is None:
-            return False
-        try:
-            return dict(req.headers).get("x-gradio-user") not in ("api", "mcp")
-        except Exception:  # noqa: BLE001
-            return True
+            raise e
+        log.exception("handler %s failed", name)
+        raise gr.Error(INTERNAL, print_exception=False) from None
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -46,12 +121,9 @@ def friendly(fn):
             try:
                 yield from fn(*a, **k)
             except UserInputError as e:
-                if not in_app():
-                    raise convert(e) from None
-                gr.Warning(str(e))
-                yield gr.skip()
+                yield rejected(e)
             except Exception as e:  # noqa: BLE001
-                raise convert(e) from None
+                failed(e)
 
         return gen
 
@@ -60,23 +132,103 @@ def friendly(fn):
         try:
             return fn(*a, **k)
         except UserInputError as e:
-            if not in_app():
-                raise convert(e) from None
-            gr.Warning(str(e))
-            return gr.skip()
+            return rejected(e)
         except Exception as e:  # noqa: BLE001
-            raise convert(e) from None
+            failed(e)
 
     return wrapper
 
 
-def show_on_load(fn, args, outputs) -> None:
-    """Fill ``outputs`` when a page opens with ``fn(*args)``, computed once per process and then cached, so a
-    tab is never blank and opening the page costs no computation after the first visitor."""
-    cached = functools.lru_cache(maxsize=1)(lambda: fn(*args))
-    gr.context.Context.root_block.load(cached, None, outputs, api_visibility="private")
+# -- events with named outputs ---------------------------------------------------------------------------------
+
+def _value(v: Any):
+    return gr.update(**v) if isinstance(v, Update) else v
+
+
+def pack(result: dict, names: list[str]):
+    if not isinstance(result, dict):
+        raise TypeError(f"a view must return a dict of named outputs, got {type(result).__name__}")
+    unknown = set(result) - set(names) - {"progress"}
+    if unknown:
+        raise KeyError(f"outputs {sorted(unknown)} are not wired (wired: {names})")
+    out = tuple(_value(result[n]) if n in result else gr.skip() for n in names)
+    return out[0] if len(out) == 1 else out
+
+
+def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
+            duration: int | Callable | None = None) -> Callable:
+    """A Gradio handler for a compute function declared with ``params.takes``: check the inputs against their
+    records, then run (inside ``spaces.GPU`` when ``on_gpu``), and map the returned dict to the outputs.
+
+    A streaming compute function (a generator) may take ``report(fraction, text)`` to drive Gradio's progress
+    bar. ``duration`` (seconds, or a function of the checked inputs) is what ZeroGPU reserves.
+    """
+    records = getattr(fn, "params", None)
+    if records is None:
+        raise TypeError(f"{fn.__name__} has no parameter records; declare them with params.takes")
+    raw = fn.raw
+    streams = inspect.isgeneratorfunction(raw)
+    wants_report = "report" in inspect.signature(raw).parameters
+    if on_gpu:
+        keys = [r.key for r in records]
+        dur = ((lambda *a, **k: int(duration(**{n: k[n] for n in keys if n in k}))) if callable(duration)
+               else (duration or 60))
+        run = gpu_decorator(raw, duration=dur)
+    else:
+        run = raw
+
+    if streams:
+        def call(*args, progress=gr.Progress()):
+            kw = fn.checked(*args)
+            extra = {"report": lambda frac, text="": progress(frac, desc=text)} if wants_report else {}
+            for result in run(**kw, **extra):
+                yield pack(result, output_names)
+    else:
+        def call(*args, progress=gr.Progress()):
+            kw = fn.checked(*args)
+            extra = {"report": lambda frac, text="": progress(frac, desc=text)} if wants_report else {}
+            return pack(run(**kw, **extra), output_names)
+
+    params = [inspect.Parameter(r.key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=r.default)
+              for r in records]
+    params.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=gr.Progress()))
+    call.__signature__ = inspect.Signature(params)
+    call.__name__ = fn.__name__
+    call.__doc__ = fn.__doc__
+    return friendly(call, n_outputs=len(output_names))
+
+
+def on(triggers, fn: Callable, inputs: list, outputs: dict, *, on_gpu: bool = False,
+       duration: int | Callable | None = None, **event_kw):
+    """``gr.on`` for a compute function with records and named outputs (see :func:`handler`)."""
+    names = list(outputs)
+    return gr.on(triggers, handler(fn, names, on_gpu=on_gpu, duration=duration), inputs,
+                 [outputs[n] for n in names], **event_kw)
+
+
+def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
+    """Fill ``outputs`` when a page opens with ``fn(*args)`` (default: every record's default), computed once
+    per process and cached, so a tab is never blank and opening the page costs no computation after the
+    first visitor."""
+    names = list(outputs)
+    values = list(args) if args is not None else [r.default for r in fn.params]
+
+    @functools.lru_cache(maxsize=1)
+    def cached():
+        result = fn(*values)
+        if inspect.isgenerator(result):
+            last = None
+            for last in result:
+                pass
+            result = last
+        return pack(result, names)
+
+    gr.context.Context.root_block.load(cached, None, [outputs[n] for n in names], api_visibility="private")
 
 
 # Long computations (training runs, timing the model zoo) share one queue slot, so on a small CPU one visitor's
 # training cannot stall everyone's sliders; quick handlers keep the default concurrency.
 HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)
+
+__all__ = ["widget", "on", "handler", "friendly", "first_view", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
+           "ImagePath", "UserInputError", "Opaque"]

@@ -22,19 +22,13 @@ from demos.common.plotstyle import PALETTE, style
 from . import decoders
 from .data import JOINTS, SKELETON
 
-DECODER_COLORS = {
-    "argmax": PALETTE[3],  # vermillion
-    "argmax_quarter": PALETTE[1],  # orange
-    "soft_argmax": PALETTE[0],  # blue
-    "dark": PALETTE[4],  # purple
-    "direct": PALETTE[2],  # green
-    "torchvision": PALETTE[2],
-    "truth": "#000000",
-}
-DECODER_SYMBOLS = {"argmax": "square", "argmax_quarter": "diamond", "soft_argmax": "circle", "dark": "cross",
-                   "direct": "circle", "torchvision": "triangle-up", "truth": "x-thin"}
-LABELS = dict(decoders.DECODER_LABELS, direct="direct regression", torchvision="torchvision (bicubic + arg-max)",
-              truth="ground truth")
+# Colours, markers and labels: the decoder registry's, plus the three point sets that are not decoders.
+_EXTRA = {"direct": ("direct regression", PALETTE[2], "circle"),
+          "torchvision": ("torchvision (bicubic + arg-max)", PALETTE[2], "triangle-up"),
+          "truth": ("ground truth", "#000000", "x-thin")}
+DECODER_COLORS = {n: d.colour for n, d in decoders.REGISTRY.items()} | {k: v[1] for k, v in _EXTRA.items()}
+DECODER_SYMBOLS = {n: d.marker for n, d in decoders.REGISTRY.items()} | {k: v[2] for k, v in _EXTRA.items()}
+LABELS = dict(decoders.DECODER_LABELS) | {k: v[0] for k, v in _EXTRA.items()}
 
 
 def letterbox(img: Image.Image, size: int = 128, fill=None) -> Image.Image:

@@ -17,19 +17,43 @@ All functions are batched torch, device-agnostic, and keep the input's dtype for
 
 from __future__ import annotations
 
+import inspect
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-DECODERS = ("argmax", "argmax_quarter", "soft_argmax", "dark")
-DECODER_LABELS = {
-    "argmax": "arg-max",
-    "argmax_quarter": "arg-max + ¼ offset",
-    "soft_argmax": "integral (soft-argmax)",
-    "soft_argmax_windowed": "windowed integral",
-    "dark": "DARK",
-}
+from demos.common.plotstyle import PALETTE
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """One decoder, declared once: the UI's checkbox and legend, the plots' colour and marker, the cards'
+    and README's table rows all read this record. ``in_lab``: offered on the keypoints tab and evaluated."""
+
+    name: str
+    label: str
+    colour: str
+    marker: str
+    fn: Callable
+    in_lab: bool = True
+
+    def __call__(self, heatmaps: torch.Tensor, **options) -> torch.Tensor:
+        wanted = inspect.signature(self.fn).parameters
+        return self.fn(heatmaps, **{k: v for k, v in options.items() if k in wanted})
+
+
+REGISTRY: dict[str, Decoder] = {}
+
+
+def register(name: str, label: str, colour: str, marker: str, in_lab: bool = True):
+    """Add a decoder to the lab: one record, and it appears in the UI, the evaluation and the README table."""
+    def deco(fn):
+        REGISTRY[name] = Decoder(name, label, colour, marker, fn, in_lab)
+        return fn
+    return deco
 
 
 def _check(heatmaps: torch.Tensor) -> torch.Tensor:
@@ -52,6 +76,7 @@ def argmax_cells(heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return idx % W, torch.div(idx, W, rounding_mode="floor")
 
 
+@register("argmax", "arg-max", PALETTE[3], "square")
 def argmax(heatmaps: torch.Tensor) -> torch.Tensor:
     """Centre of the highest cell: (ix + 0.5, iy + 0.5)."""
     h = _check(heatmaps)
@@ -59,6 +84,7 @@ def argmax(heatmaps: torch.Tensor) -> torch.Tensor:
     return torch.stack([ix, iy], -1).to(h.dtype) + 0.5
 
 
+@register("argmax_quarter", "arg-max + ¼ offset", PALETTE[1], "diamond")
 def argmax_quarter(heatmaps: torch.Tensor) -> torch.Tensor:
     """Arg-max shifted 0.25 px towards the larger neighbour on each axis (no shift at a border or a tie)."""
     h = _check(heatmaps)
@@ -108,11 +134,13 @@ def expectation(prob: torch.Tensor) -> torch.Tensor:
     return torch.stack([x, y], -1)
 
 
+@register("soft_argmax", "integral (soft-argmax)", PALETTE[0], "circle")
 def soft_argmax(heatmaps: torch.Tensor, beta: float | torch.Tensor = 1.0) -> torch.Tensor:
     """Integral regression: expected position under softmax(beta * heatmap). Differentiable, sub-pixel."""
     return expectation(softmax2d(heatmaps, beta))
 
 
+@register("soft_argmax_windowed", "windowed integral", PALETTE[2], "diamond-wide", in_lab=False)
 def soft_argmax_windowed(heatmaps: torch.Tensor, beta: float = 1.0, radius: int = 2) -> torch.Tensor:
     """Soft-argmax over the (2r+1)^2 window around the arg-max cell only (a remedy for two peaks)."""
     h = _check(heatmaps)
@@ -148,23 +176,29 @@ def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
     return x.view(B, K, H, W)
 
 
+@register("dark", "DARK", PALETTE[4], "cross")
 def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10) -> torch.Tensor:
-    """DARK: distribution-aware decoding (Zhang et al. 2020).
+    """DARK: distribution-aware decoding (Zhang et al. 2020), as in mmpose's ``refine_keypoints_dark``.
 
-    Blur the heatmap with a Gaussian of std ``sigma`` (modulation, rescaled to the original maximum), take
-    the log, and take one Newton step from the arg-max cell: ``mu = m - H^{-1} g`` with the gradient ``g``
-    and Hessian ``H`` of the log-heatmap by central differences. For a Gaussian peak the log is a quadratic,
-    so the step is exact up to discretisation. The step is limited to one cell; cells on the border and
-    non-concave spots fall back to the arg-max.
+    Start from the arg-max cell of the map as given; blur a copy with a Gaussian of std ``sigma`` (the
+    modulation, rescaled to the original maximum), take its log and take one Newton step
+    ``mu = m - H^{-1} g`` with the gradient ``g`` and Hessian ``H`` by central differences. For a Gaussian
+    peak the log is a quadratic, so the step is exact up to discretisation.
+
+    Two guards: the map is first shifted so its minimum is 0 (logit maps of integral models are negative
+    everywhere; rescaling a negative map after the blur would flip it and the step would go to the arg-min);
+    and, as in mmpose, a peak less than two cells from the border keeps the arg-max (the blur's padding skews
+    the log-map there). Steps are limited to one cell; non-concave spots keep the arg-max.
     """
     h = _check(heatmaps)
     B, K, H, W = h.shape
+    h = h - h.flatten(2).amin(-1).view(B, K, 1, 1)
+    ix, iy = argmax_cells(h)
     amax0 = h.flatten(2).amax(-1).view(B, K, 1, 1)
     hb = gaussian_blur(h, sigma) if sigma > 0 else h
     amax1 = hb.flatten(2).amax(-1).view(B, K, 1, 1)
     hb = hb * (amax0 / amax1.clamp_min(eps)).nan_to_num(1.0)
     L = torch.log(hb.clamp_min(eps))
-    ix, iy = argmax_cells(hb)
     flat = L.flatten(2)
 
     def at(dx, dy):
@@ -179,7 +213,8 @@ def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10) -> torc
     hyy = at(0, 1) - 2 * c + at(0, -1)
     hxy = 0.25 * (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1))
     det = hxx * hyy - hxy**2
-    ok = (det > 1e-12) & (hxx < 0) & (ix > 0) & (ix < W - 1) & (iy > 0) & (iy < H - 1)
+    inside = (ix > 1) & (ix < W - 2) & (iy > 1) & (iy < H - 2)
+    ok = (det > 1e-12) & (hxx < 0) & inside & (amax0.view(B, K) > 0)
     safe = torch.where(ok, det, torch.ones_like(det))
     ox = -(hyy * gx - hxy * gy) / safe
     oy = -(-hxy * gx + hxx * gy) / safe
@@ -231,15 +266,12 @@ def to_input_pixels(coords: torch.Tensor, heatmap_size: tuple[int, int], input_s
 
 
 def decode(heatmaps: torch.Tensor, method: str, beta: float = 1.0, sigma: float = 1.0, radius: int = 2) -> torch.Tensor:
-    """Dispatch by name (one of DECODERS or 'soft_argmax_windowed')."""
-    if method == "argmax":
-        return argmax(heatmaps)
-    if method == "argmax_quarter":
-        return argmax_quarter(heatmaps)
-    if method == "soft_argmax":
-        return soft_argmax(heatmaps, beta)
-    if method == "soft_argmax_windowed":
-        return soft_argmax_windowed(heatmaps, beta, radius)
-    if method == "dark":
-        return dark(heatmaps, sigma)
-    raise ValueError(f"unknown decoder {method!r}; choose one of {DECODERS + ('soft_argmax_windowed',)}")
+    """Decode with the registered decoder ``method``; each takes the options it knows (beta, sigma, radius)."""
+    if method not in REGISTRY:
+        raise ValueError(f"unknown decoder {method!r}; choose one of {tuple(REGISTRY)}")
+    return REGISTRY[method](heatmaps, beta=beta, sigma=sigma, radius=radius)
+
+
+# Derived views of the registry (read-only; add a decoder with @register, nowhere else).
+DECODERS = tuple(n for n, d in REGISTRY.items() if d.in_lab)
+DECODER_LABELS = {n: d.label for n, d in REGISTRY.items()}

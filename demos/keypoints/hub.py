@@ -1,29 +1,41 @@
-"""Loading the bundled keypoint models: the Hugging Face Hub first, the copy in pretrained/ when offline.
+"""Loading the bundled keypoint models: the Hugging Face Hub first, the copy in pretrained/ otherwise.
 
-``load_model("heatmap-s4")`` tries the Hub repo ``<HUB_ORG>/heatmap-s4`` at ``revision`` (a short timeout,
-never a hang) unless huggingface_hub is offline (``HF_HUB_OFFLINE=1``), where it uses the local Hugging
-Face cache if that holds the repo; failing both it loads ``pretrained/heatmap-s4``, which ships with the
-app. A Hub repo id (``"org/name"``) or a local folder works too. Weights are read as safetensors only.
+``load_model("heatmap-s4")`` reads the model's record (``registry.MODELS``): a published model loads from the
+Hub repo ``<HUB_ORG>/heatmap-s4`` at its pinned revision unless huggingface_hub is offline
+(``HF_HUB_OFFLINE=1``), where the local Hugging Face cache is used if it holds the repo; failing both it loads
+``pretrained/heatmap-s4``, which ships with the app. A Hub repo id (``"org/name"``) or a local folder works too.
+Weights are read as safetensors only.
+
+Every Hub call runs under one deadline, :data:`HUB_DEADLINE_S` in total (connection, repo metadata and file
+downloads together): an endpoint that accepts the connection but never answers costs that long, once, and
+then the bundled copy is used. A failure is remembered for :data:`RETRY_AFTER_S` (no user waits for the
+same dead endpoint twice in a row) and tried again after that.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
-import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants, snapshot_download
+from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError,
+                                    RepositoryNotFoundError, RevisionNotFoundError)
 from safetensors import SafetensorError
 
 from .models import SAFETENSORS, KeypointNet
+from .registry import HUB_ORG, MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED = ROOT / "pretrained"
-# The one config place for where bundled models live on the Hub (override with KPLAB_HUB_ORG).
-HUB_ORG = os.environ.get("KPLAB_HUB_ORG", "keypoint-architecture-lab")
-HUB_REVISION = os.environ.get("KPLAB_HUB_REVISION", "main")
-HUB_TIMEOUT_S = 3.0
+HUB_DEADLINE_S = 4.0  # all of one model's Hub traffic; the fallback follows at once
+RETRY_AFTER_S = 300.0  # a failed repo is not asked again for this long
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="hub")
+_FAILED: dict[tuple, tuple[float, str]] = {}
+_LOCK = threading.Lock()
 
 
 class ModelLoadError(RuntimeError):
@@ -49,50 +61,107 @@ def bundled_names() -> list[str]:
 def _load_folder(folder: Path) -> KeypointNet:
     folder = Path(folder)
     if not (folder / "config.json").is_file():
-        raise ModelLoadError(f"{folder} has no config.json: it is not a model folder.")
+        raise ModelLoadError(f"{folder.name} has no config.json: it is not a model folder.")
     if not (folder / SAFETENSORS).is_file():
-        raise ModelLoadError(f"{folder} has no {SAFETENSORS}: the weights are missing.")
+        raise ModelLoadError(f"{folder.name} has no {SAFETENSORS}: the weights are missing.")
     try:
         json.loads((folder / "config.json").read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise ModelLoadError(f"{folder / 'config.json'} is not valid JSON ({e}).") from None
+        raise ModelLoadError(f"The config.json of {folder.name} is not valid JSON.") from None
     try:
         return KeypointNet.from_pretrained(str(folder))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise ModelLoadError(f"The weights in {folder} are corrupted or do not fit the config "
-                             f"({type(e).__name__}: {str(e)[:200]}).") from None
+        raise ModelLoadError(f"The weights of {folder.name} are corrupted or do not fit its config.json.") from None
 
 
 def _offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def _from_hub(repo_id: str, revision: str | None, cache_dir=None) -> tuple[Path, str]:
+def hub_reason(e: BaseException) -> str:
+    """Why a Hub download failed, in plain words (no exception names)."""
+    if isinstance(e, concurrent.futures.TimeoutError):
+        return f"the Hub did not answer within {HUB_DEADLINE_S:g} s"
+    if isinstance(e, RevisionNotFoundError):
+        return "that revision was not found on the Hub"
+    if isinstance(e, (RepositoryNotFoundError, GatedRepoError)):
+        return "the repo was not found on the Hub"
+    if isinstance(e, LocalEntryNotFoundError):
+        return "offline, and not in the local Hugging Face cache" if _offline() else "the Hub could not be reached"
+    if isinstance(e, EntryNotFoundError):
+        return "the repo has no model.safetensors"
+    if isinstance(e, HfHubHTTPError):
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        return "not found on the Hub" if status == 404 else f"the Hub answered with an error ({status or 'no status'})"
+    return "the Hub could not be reached"
+
+
+def _from_hub(repo_id: str, revision: str | None, cache_dir=None, endpoint: str | None = None) -> tuple[Path, str]:
+    """Download (or find in the cache) a model repo, within HUB_DEADLINE_S in total."""
     kw = dict(repo_id=repo_id, revision=revision, allow_patterns=["config.json", SAFETENSORS, "README.md"],
-              cache_dir=cache_dir)
+              cache_dir=cache_dir, endpoint=endpoint)
     if _offline():
         return Path(snapshot_download(local_files_only=True, **kw)), "hub-cache"
-    return Path(snapshot_download(etag_timeout=HUB_TIMEOUT_S, **kw)), "hub"
+    return Path(bounded((repo_id, revision, endpoint), snapshot_download, etag_timeout=HUB_DEADLINE_S, **kw)), "hub"
 
 
-def load_model(name_or_repo_id: str, revision: str | None = None, cache_dir=None, device=None) -> Loaded:
+def bounded(key: tuple, fn, *args, **kw):
+    """``fn(*args, **kw)`` (a Hub call) within HUB_DEADLINE_S in total; a failure is remembered under ``key``
+    for RETRY_AFTER_S and raised again at once (as ``_Remembered``) until then."""
+    with _LOCK:
+        failed = _FAILED.get(key)
+    if failed and time.monotonic() - failed[0] < RETRY_AFTER_S:
+        raise _Remembered(failed[1])
+    future = _POOL.submit(fn, *args, **kw)
+    try:
+        result = future.result(timeout=HUB_DEADLINE_S)
+    except Exception as e:  # noqa: BLE001 - remembered, then re-raised for the caller's fallback
+        with _LOCK:
+            _FAILED[key] = (time.monotonic(), hub_reason(e))
+        raise
+    with _LOCK:
+        _FAILED.pop(key, None)
+    return result
+
+
+def forget_failures() -> None:
+    """Ask the Hub again at the next load (tests; an operator after the network is back)."""
+    with _LOCK:
+        _FAILED.clear()
+
+
+class _Remembered(RuntimeError):
+    """The same repo failed less than RETRY_AFTER_S ago; its reason is the message."""
+
+
+def reason(e: BaseException) -> str:
+    return str(e) if isinstance(e, _Remembered) else hub_reason(e)
+
+
+def load_model(name_or_repo_id: str, revision: str | None = None, cache_dir=None, device=None,
+               endpoint: str | None = None) -> Loaded:
     """Load a keypoint model by bundled name, Hub repo id, or local folder. See the module docstring."""
     if not name_or_repo_id or not isinstance(name_or_repo_id, str):
         raise ModelLoadError("No model name was given.")
     path = Path(name_or_repo_id)
+    record = MODELS.get(name_or_repo_id)
     if path.is_dir():
         loaded = Loaded(_load_folder(path), "local", str(path))
+    elif record is not None and record.revision is None and revision is None:
+        # not published yet: the bundled copy is the model
+        loaded = Loaded(_load_folder(PRETRAINED / record.name), "local", f"pretrained/{record.name}",
+                        "bundled copy (not published on the Hub yet)")
     else:
         bundled = PRETRAINED / name_or_repo_id
         repo_id = name_or_repo_id if "/" in name_or_repo_id else f"{HUB_ORG}/{name_or_repo_id}"
-        rev = revision or (HUB_REVISION if "/" not in name_or_repo_id else None)
+        rev = revision or (record.revision if record else None)
         try:
-            folder, source = _from_hub(repo_id, rev, cache_dir)
+            folder, source = _from_hub(repo_id, rev, cache_dir, endpoint)
             loaded = Loaded(_load_folder(folder), source, f"{repo_id}@{rev or 'main'}")
         except ModelLoadError:
             raise
         except Exception as e:  # noqa: BLE001 - offline, no such repo, timeouts: fall back to the bundled copy
-            note = ("offline" if _offline() else f"Hub unreachable ({type(e).__name__})")
+            note = "offline" if _offline() else reason(e)
             if "/" in name_or_repo_id and not bundled.is_dir():
                 raise ModelLoadError(f"Could not load {repo_id} from the Hub ({note}) and no local copy exists.") from None
             if not bundled.is_dir():

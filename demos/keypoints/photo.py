@@ -11,7 +11,10 @@ offline with neither cached, :func:`load_photo_model` returns ``None`` and says 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +24,13 @@ from PIL import Image
 from safetensors.torch import load_file
 from torchvision.models.detection import KeypointRCNN_ResNet50_FPN_Weights, keypointrcnn_resnet50_fpn
 
-from . import decoders
+from . import decoders, hub
+from .registry import HUB_ORG
 
-# The one config place for the photo model's Hub repo (safetensors weights of torchvision's COCO_V1).
-PHOTO_REPO = os.environ.get("KPLAB_PHOTO_REPO", "keypoint-architecture-lab/keypointrcnn-resnet50-fpn-coco")
+# The one config place for the photo model's Hub repo (safetensors weights of torchvision's COCO_V1) and its
+# pinned revision (None: the newest, until scripts/publish.py has uploaded it and printed the commit).
+PHOTO_REPO = os.environ.get("KPLAB_PHOTO_REPO", f"{HUB_ORG}/keypointrcnn-resnet50-fpn-coco")
+PHOTO_REVISION: str | None = None
 PHOTO_FILE = "model.safetensors"
 COCO_KEYPOINTS = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
@@ -41,31 +47,66 @@ def build_model(**kw) -> torch.nn.Module:
     return keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None, **kw)
 
 
+def _trusted_torchvision_file(weights) -> str | None:
+    """torchvision's cached checkpoint, only if its SHA-256 starts with the hash in its file name (torchvision
+    checks that only when it downloads, not when it finds the file already there)."""
+    name = os.path.basename(weights.url)
+    path = os.path.join(torch.hub.get_dir(), "checkpoints", name)
+    m = re.search(r"-([0-9a-f]{8,})\.", name)
+    if not os.path.isfile(path) or not m:
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return path if h.hexdigest().startswith(m.group(1)) else None
+
+
+_LOADED: dict[str, tuple[float, tuple]] = {}
+RETRY_AFTER_S = 300.0
+
+
 def load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
-    """(model, where it came from) or (None, why it is unavailable)."""
+    """(model, where it came from) or (None, why it is unavailable, in plain words).
+
+    The Hub first (within hub.HUB_DEADLINE_S), then torchvision's cache (hash-checked) or its download when
+    online. A success is kept for the process; a failure is tried again after RETRY_AFTER_S.
+    """
+    key = str(device)
+    got = _LOADED.get(key)
+    if got and (got[1][0] is not None or time.monotonic() - got[0] < RETRY_AFTER_S):
+        return got[1]
+    result = _load_photo_model(device)
+    _LOADED[key] = (time.monotonic(), result)
+    return result
+
+
+def _load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
+    offline = bool(constants.HF_HUB_OFFLINE)
     reasons = []
     try:
-        path = hf_hub_download(PHOTO_REPO, PHOTO_FILE, local_files_only=bool(constants.HF_HUB_OFFLINE),
-                               etag_timeout=3)
+        path = hub.bounded((PHOTO_REPO, PHOTO_REVISION), hf_hub_download, PHOTO_REPO, PHOTO_FILE,
+                           revision=PHOTO_REVISION, local_files_only=offline, etag_timeout=hub.HUB_DEADLINE_S)
         model = build_model()
         model.load_state_dict(load_file(path))
         return model.eval().to(device or "cpu"), f"Hub: {PHOTO_REPO}"
     except Exception as e:  # noqa: BLE001
-        reasons.append(f"Hub repo {PHOTO_REPO}: {type(e).__name__}")
+        reasons.append(f"the Hub copy: {hub.reason(e)}")
+    weights = KeypointRCNN_ResNet50_FPN_Weights.COCO_V1
     try:
-        weights = KeypointRCNN_ResNet50_FPN_Weights.COCO_V1
-        if os.environ.get("HF_HUB_OFFLINE") == "1":
-            cached = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(weights.url))
-            if not os.path.isfile(cached):
-                raise FileNotFoundError("offline and not in torch's cache")
-        state = weights.get_state_dict(progress=False, check_hash=True)
+        path = _trusted_torchvision_file(weights)
+        if path is None and offline:
+            raise FileNotFoundError
+        state = (torch.load(path, map_location="cpu", weights_only=True) if path
+                 else weights.get_state_dict(progress=False, check_hash=True))
         model = build_model()
         model.load_state_dict(state)
-        return model.eval().to(device or "cpu"), "torchvision download (COCO_V1)"
-    except Exception as e:  # noqa: BLE001
-        reasons.append(f"torchvision download: {type(e).__name__}")
-    return None, ("Keypoint R-CNN weights (226 MB) could not be fetched — " + "; ".join(reasons) +
-                  ". The app is offline or cannot reach the Hub; the bundled models keep working.")
+        return model.eval().to(device or "cpu"), "torchvision (COCO_V1)"
+    except Exception:  # noqa: BLE001
+        reasons.append("torchvision's copy: " + ("offline, and not in torch's cache" if offline
+                                                 else "could not be downloaded"))
+    return None, ("The photo model's weights (Keypoint R-CNN, 226 MB) are not available here: " + "; ".join(reasons) +
+                  ". The bundled models keep working.")
 
 
 @dataclass

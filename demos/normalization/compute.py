@@ -16,8 +16,7 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
-from demos.keypoints import data, training
-from demos.keypoints.hub import load_model
+import demos.keypoints as kp
 
 EPS = 1e-5
 SOURCES = ("conv activations (keypoint model, held-out figures)", "Gaussian", "skewed (exponential)", "bimodal")
@@ -49,9 +48,9 @@ def make_batch(source: str, n: int, c: int = 8, hw: int = 8, shift: float = 0.0,
 def conv_activations(n: int, seed: int = 0) -> torch.Tensor:
     """Outputs of the first conv layer (before its BatchNorm) of the bundled heatmap model on held-out figures:
     (n, 8, 32, 32) — the first 8 of its channels, average-pooled 2x to keep the page light."""
-    model = load_model("heatmap-s4").model
-    seeds = [data.HELDOUT_SEED0 + 1000 + seed * 256 + i for i in range(n)]
-    x = training.to_tensor(np.stack([data.render(s).image for s in seeds]))
+    model = kp.get_model("heatmap-s4")
+    seeds = [kp.HELDOUT_SEED0 + 1000 + seed * 256 + i for i in range(n)]
+    x = kp.to_tensor(np.stack([kp.render(s).image for s in seeds]))
     with torch.no_grad():
         y = model.backbone.stem[0](x)[:, :8]
     return F.avg_pool2d(y, 2)
@@ -158,7 +157,7 @@ def running_stats(source: str, batch: int, steps: int, momentum: float, shift: f
                                                                                  keepdim=True) + bn.eps)
     return {"running_mean": np.array(rm), "running_var": np.array(rv), "batch_mean": np.array(bm),
             "batch_var": np.array(bv), "formula_mean": np.array(mine_m), "formula_var": np.array(mine_v),
-            "eval": y_eval, "own": own, "test": test}
+            "eval": y_eval, "own": own, "test": test, "momentum": momentum}
 
 
 def figure_running(res: dict, channel: int) -> go.Figure:
@@ -169,7 +168,7 @@ def figure_running(res: dict, channel: int) -> go.Figure:
                                  marker=dict(color=PALETTE[5], size=6), showlegend=col == 1), 1, col)
         fig.add_trace(go.Scatter(x=T, y=res[f"running_{key}"][:, channel], name="running (torch)",
                                  line=dict(color=PALETTE[0], width=4), showlegend=col == 1), 1, col)
-        fig.add_trace(go.Scatter(x=T, y=res[f"formula_{key}"][:, channel], name="0.9·old + 0.1·batch (formula)",
+        fig.add_trace(go.Scatter(x=T, y=res[f"formula_{key}"][:, channel], name=f"{1 - res['momentum']:.3g}·old + {res['momentum']:.3g}·batch (formula)",
                                  line=dict(color=PALETTE[1], width=2, dash="dash"), showlegend=col == 1), 1, col)
     fig.update_xaxes(title_text="training step")
     return style(fig, f"Running statistics, channel {channel}", height=430,

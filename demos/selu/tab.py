@@ -1,14 +1,14 @@
-"""SELU tab (Gradio wiring only): the self-normalizing fixed point, deep networks live, AlphaDropout."""
+"""SELU tab (Gradio wiring only; views and parameter records in views.py): the self-normalizing fixed point,
+deep networks live, AlphaDropout."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from demos.common.device import get_device
-from demos.common.gpu import gpu
-from demos.common.ui import friendly, number, show_on_load
+from demos.common import ui
 
 from . import compute as C
+from . import views as V
 
 TAB_ID = "selu"
 TITLE = "SELU"
@@ -24,56 +24,8 @@ there is {C.largest_singular_value():.4f} < 1, so every layer pulls the statisti
 
 *Initialization caveat:* `torch.nn.init.kaiming_normal_(w, nonlinearity='selu')` is **not** LeCun normal — it
 uses gain 3/4 (std 0.75/√n) and the variance shrinks layer by layer. Use `nonlinearity='linear'` (gain 1).
+For ReLU the fair baseline is He/Kaiming init (variance 2/n); with LeCun's 1/n the variance halves per layer.
 """
-
-
-@friendly
-def field(omega, tau, mu0, nu0, steps, x0):
-    omega = number(omega, "ω", -10, 10)
-    tau = number(tau, "τ", 1e-6, 100)
-    mu0 = number(mu0, "start μ", -10, 10)
-    nu0 = number(nu0, "start ν", 1e-6, 100)
-    steps = number(steps, "iterations", 1, 200, integer=True)
-    x0 = number(x0, "x₀", -100, 100)
-    fig, text = C.figure_field(omega, tau, (mu0, nu0), steps)
-    return fig, text, C.figure_cos(x0, steps)
-
-
-@friendly
-@gpu
-def deep(depth, width, mean0, var0, progress=gr.Progress()):
-    depth = number(depth, "depth", 1, C.MAX_DEPTH, integer=True)
-    width = number(width, "width", 2, C.MAX_WIDTH, integer=True)
-    mean0 = number(mean0, "input mean", -10, 10)
-    var0 = number(var0, "input variance", 1e-3, 100)
-    dev = get_device()
-    progress(0.1, desc=f"{depth} layers x {width} units on {dev.type}")
-    res = C.run_deep(depth=depth, width=width, mean0=mean0, var0=var0, device=dev)
-    s = res["SELU"]
-    text = (f"After {depth} layers from an input of mean {mean0:g} and variance {var0:g}: **SELU** mean "
-            f"{s['mean'][-1]:.3f}, variance {s['var'][-1]:.3f}; ReLU variance {res['ReLU']['var'][-1]:.2e}, tanh "
-            f"{res['tanh']['var'][-1]:.3f}, ReLU + BatchNorm mean {res['ReLU + BatchNorm']['mean'][-1]:.2f} "
-            f"(BatchNorm normalizes before the ReLU).")
-    return (C.figure_deep(res, f"{depth}-layer, {width}-wide fully connected network, LeCun-normal weights"),
-            C.figure_hists(res), text)
-
-
-@friendly
-@gpu
-def dropout(p, depth, width):
-    p = number(p, "drop probability", 0.0, 0.9)
-    depth = number(depth, "depth", 1, C.MAX_DEPTH, integer=True)
-    width = number(width, "width", 2, C.MAX_WIDTH, integer=True)
-    dev = get_device()
-    a = C.run_deep(["SELU"], depth=depth, width=width, mean0=0.0, var0=1.0, dropout="alpha", p=p, device=dev)
-    d = C.run_deep(["SELU"], depth=depth, width=width, mean0=0.0, var0=1.0, dropout="standard", p=p, device=dev)
-    res = {"SELU + AlphaDropout": a["SELU"], "SELU + Dropout": d["SELU"], "_depths": a["_depths"]}
-    text = (f"Training mode, p = {p:g}. **AlphaDropout** sets dropped units to −λα = {C.ALPHA_PRIME:.4f} (SELU's "
-            f"saturation value) and applies an affine map that restores mean and variance: after {depth} layers mean "
-            f"{a['SELU']['mean'][-1]:.3f}, variance {a['SELU']['var'][-1]:.3f}. **Ordinary dropout** zeroes and "
-            f"scales by 1/(1−p), which keeps the mean of a ReLU net but not SELU's variance: mean "
-            f"{d['SELU']['mean'][-1]:.3f}, variance {d['SELU']['var'][-1]:.3f}.")
-    return C.figure_deep(res, "SELU network with AlphaDropout vs Dropout (mean 0, variance 1 input)"), text
 
 
 def build():
@@ -81,39 +33,31 @@ def build():
     gr.Markdown("### The mapping g and its fixed point")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            omega = gr.Slider(-1, 1, 0, step=0.01, label="ω (sum of weights)")
-            tau = gr.Slider(0.1, 2, 1, step=0.01, label="τ (sum of squared weights)")
-            mu0 = gr.Slider(-1, 1, 0.5, step=0.01, label="start μ")
-            nu0 = gr.Slider(0.3, 3, 2.0, step=0.01, label="start ν")
-            steps = gr.Slider(1, 50, 12, step=1, label="iterations")
-            x0 = gr.Slider(-1.5, 1.5, 1.0, step=0.01, label="x₀ for x ← cos(x)")
+            f_in = [ui.widget(r) for r in (V.OMEGA, V.TAU, V.MU0, V.NU0, V.STEPS, V.X0)]
             fp_text = gr.Markdown(elem_id="selu-fixed-point")
-        field_plot = gr.Plot(label="Field of g", elem_id="selu-field", scale=2)
-        cos_plot = gr.Plot(label="cos iteration", elem_id="selu-cos", scale=2)
-    f_in = [omega, tau, mu0, nu0, steps, x0]
-    gr.on([c.release for c in f_in], field, f_in, [field_plot, fp_text, cos_plot], api_name="selu_field",
-          trigger_mode="always_last")
+        fld = {"field": gr.Plot(label="Field of g", elem_id="selu-field", scale=2),
+               "cos": gr.Plot(label="cos iteration", elem_id="selu-cos", scale=2), "text": fp_text}
+    ui.on([c.release for c in f_in], V.selu_field, f_in, fld, api_name="selu_field", trigger_mode="always_last")
 
     gr.Markdown("### A deep network, live")
     with gr.Row():
-        depth = gr.Slider(1, C.MAX_DEPTH, 32, step=1, label="depth (layers)")
-        width = gr.Slider(16, C.MAX_WIDTH, 512, step=16, label="width (units)")
-        mean0 = gr.Slider(-2, 2, 0.5, step=0.1, label="input mean")
-        var0 = gr.Slider(0.1, 10, 4.0, step=0.1, label="input variance")
+        depth, width, mean0, var0 = (ui.widget(r) for r in (V.DEPTH, V.WIDTH, V.MEAN0, V.VAR0))
         run = gr.Button("Run the networks", variant="primary", elem_id="selu-run")
-    deep_text = gr.Markdown(elem_id="selu-deep-text")
-    deep_plot = gr.Plot(label="Per-layer statistics", elem_id="selu-deep")
-    hist_plot = gr.Plot(label="Histograms", elem_id="selu-hist")
-    run.click(deep, [depth, width, mean0, var0], [deep_plot, hist_plot, deep_text], api_name="selu_deep")
+    deep = {"text": gr.Markdown(elem_id="selu-deep-text"),
+            "plot": gr.Plot(label="Per-layer statistics", elem_id="selu-deep"),
+            "hists": gr.Plot(label="Histograms", elem_id="selu-hist")}
+    ui.on([run.click], V.selu_deep, [depth, width, mean0, var0], deep, api_name="selu_deep", on_gpu=True,
+          duration=30, **ui.HEAVY)
 
     gr.Markdown("### AlphaDropout keeps the fixed point; dropout breaks it")
     with gr.Row():
-        p = gr.Slider(0, 0.5, 0.1, step=0.01, label="drop probability p")
+        p = ui.widget(V.P)
         run_d = gr.Button("Compare", variant="primary", elem_id="selu-dropout-run")
-    drop_text = gr.Markdown(elem_id="selu-dropout-text")
-    drop_plot = gr.Plot(label="Dropout comparison", elem_id="selu-dropout")
-    run_d.click(dropout, [p, depth, width], [drop_plot, drop_text], api_name="selu_dropout")
+    drop = {"text": gr.Markdown(elem_id="selu-dropout-text"),
+            "plot": gr.Plot(label="Dropout comparison", elem_id="selu-dropout")}
+    ui.on([run_d.click], V.selu_dropout, [p, depth, width], drop, api_name="selu_dropout", on_gpu=True,
+          duration=30, **ui.HEAVY)
 
-    show_on_load(field, [0.0, 1.0, 0.5, 2.0, 12, 1.0], [field_plot, fp_text, cos_plot])
-    show_on_load(deep, [32, 512, 0.5, 4.0], [deep_plot, hist_plot, deep_text])
-    show_on_load(dropout, [0.1, 32, 512], [drop_plot, drop_text])
+    ui.first_view(V.selu_field, fld)
+    ui.first_view(V.selu_deep, deep)
+    ui.first_view(V.selu_dropout, drop)

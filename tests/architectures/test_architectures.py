@@ -100,7 +100,7 @@ def test_skip_connections_train_better():
 
 
 def test_pruning_and_quantization():
-    model = Q.load_model("heatmap-s4").model
+    model = Q.kp.get_model("heatmap-s4")
     m, nz = Q.prune_model(model, 0.5, structured=False)
     total = sum(p.numel() for p in model.parameters())
     assert nz < 0.6 * total

@@ -62,4 +62,5 @@ def test_no_person_gives_an_empty_list(random_model):
 def test_weights_unavailable_offline_says_why():
     model, why = photo.load_photo_model()
     assert model is None
-    assert "could not be fetched" in why and "bundled models keep working" in why
+    assert "not available here" in why and "bundled models keep working" in why
+    assert "offline" in why and "Error" not in why

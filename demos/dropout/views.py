@@ -1,0 +1,77 @@
+"""The dropout and weight-decay tab's views: parameter records and the functions the tab wires (no Gradio)."""
+
+from __future__ import annotations
+
+from demos.common.device import get_device
+from demos.common.params import Opaque, Param, takes
+
+from . import compute as C
+
+P = Param("p", "drop probability p", 0, 1, 0.5, 0.01)
+SEED = Opaque("seed", 0)
+MASKS = Param("masks", "masks to average", 10, 2000, 1000, 10, integer=True)
+EPOCHS = Param("epochs", "epochs (full batch, Adam)", 100, 3000, 1500, 100, integer=True,
+               help="3000 epochs take about 20 s on a 2-core CPU")
+MC = Param("mc_samples", "Monte-Carlo samples", 10, 500, 100, 10, integer=True)
+LR = Param("lr", "SGD learning rate", 0.001, 1, 0.1, 0.001)
+WD = Param("wd", "λ (weight decay)", 0, 1, 0.05, 0.005)
+WD_EPOCHS = Param("wd_epochs", "epochs", 100, 3000, 1500, 100, integer=True)
+
+
+@takes(P, SEED, MASKS)
+def dropout_steps(p, seed, masks) -> dict:
+    seed = int(seed or 0)
+    x = C.activations()
+    st = C.step_through(x, p, seed)
+    same = bool((st["out"] == st["torch"]).all())
+    kept = float(st["mask"].float().mean())
+    text = (f"Kept {100 * kept:.1f} % of units (expected {100 * (1 - p):.0f} %). Mean of the input "
+            f"{float(x.mean()):.4f}, of this output {float(st['out'].mean()):.4f}. Hand-made output "
+            f"{'**equals**' if same else '**differs from**'} `torch.nn.Dropout(p={p:g})` with the same seed; in eval "
+            "mode the layer returns its input unchanged.")
+    if p == 1.0:
+        text += " **p = 1 drops everything: torch returns zeros** (it does not divide by 1 − p = 0)."
+        return {"steps": C.figure_steps(st, p), "average": None, "text": text}
+    err, theory = C.mask_average_error(x, p, masks, seed)
+    return {"steps": C.figure_steps(st, p), "average": C.figure_average(err, theory, p), "text": text}
+
+
+@takes(EPOCHS, MC)
+def dropout_overfit(epochs, mc_samples, report=None):
+    dev = get_device()
+    for ep, hist, models in C.overfit_stream(epochs=epochs, device=dev, every=max(10, epochs // 30)):
+        if report:
+            report(ep / epochs, f"epoch {ep}/{epochs}")
+        best = {p: min(v for _, v in h[1]) for p, h in hist.items()}
+        last = {p: h[1][-1][1] for p, h in hist.items()}
+        text = "Validation MSE now (best): " + ", ".join(f"p = {p:g}: {last[p]:.3f} ({best[p]:.3f})" for p in hist)
+        yield {"curves": C.figure_overfit(hist), "text": text + f" — epoch {ep} of {epochs}."}
+    x, mean, std = C.mc_dropout(models[0.2], mc_samples, dev)
+    yield {"curves": C.figure_overfit(hist), "mc": C.figure_mc(x, mean, std, 0.2),
+           "text": text + f" — done. Monte-Carlo dropout: {mc_samples} passes of the p = 0.2 net with dropout on."}
+
+
+@takes(LR, WD)
+def sgd_weight_decay_step(lr, wd) -> dict:
+    r = C.sgd_step_check(lr, wd)
+    names = {"weight_decay": "SGD(weight_decay=λ)", "l2_penalty": "loss + (λ/2)‖w‖²",
+             "decoupled": "(1 − lr·λ)w − lr·∇L"}
+    rows = "\n".join(f"| {names[k]} | " + ", ".join(f"{v:.5f}" for v in r[k].tolist()[:3]) + ", … |"
+                     for k in names)
+    d = float(max((r["weight_decay"] - r["decoupled"]).abs().max(), (r["l2_penalty"] - r["decoupled"]).abs().max()))
+    return {"text": f"One SGD step from w₀ = ({', '.join(f'{v:.3f}' for v in r['w0'].tolist())}), lr = {lr:g}, "
+                    f"λ = {wd:g}:\n\n| update | w₁ |\n|---|---|\n" + rows + f"\n\nLargest difference: **{d:.1e}** — for "
+                    "plain SGD, weight decay, an L2 penalty and the decoupled shrink (1 − lr·λ)w are the same update."}
+
+
+@takes(WD, WD_EPOCHS)
+def adam_vs_adamw(wd, wd_epochs, report=None):
+    for ep, hist in C.adam_vs_adamw(wd, wd_epochs, device=get_device(), every=max(10, wd_epochs // 40)):
+        if report:
+            report(ep / wd_epochs, f"epoch {ep}/{wd_epochs}")
+        a, w = hist["Adam + L2"][-1], hist["AdamW"][-1]
+        yield {"plot": C.figure_wd(hist, wd),
+               "text": (f"Epoch {ep}: ‖W‖ Adam + L2 {a[1]:.2f} vs AdamW {w[1]:.2f}; validation MSE {a[2]:.3f} vs "
+                        f"{w[2]:.3f}. AdamW (Loshchilov & Hutter 2019) applies w ← w − lr·λ·w every step. Adam + L2 "
+                        "adds λw to the gradient, which Adam then divides by √v: weights with a large gradient "
+                        "history are regularised less, those with small gradients more.")}
