@@ -17,6 +17,7 @@ import os
 import gradio as gr
 
 from demos.common.device import device_label
+from demos.common.images import MAX_BYTES
 
 log = logging.getLogger("kplab")
 
@@ -76,7 +77,8 @@ class LabBlocks(gr.Blocks):
     def validate_inputs(self, block_fn, inputs):
         if len(inputs) < len(block_fn.inputs):
             log.info("rejected call to %s: %d of %d values", block_fn.api_name, len(inputs), len(block_fn.inputs))
-            raise gr.Error(f"This call sent {len(inputs)} values; /{block_fn.api_name or 'this event'} takes "
+            raise gr.Error(f"This call sent {len(inputs)} value{'s' * (len(inputs) != 1)}; "
+                           f"/{block_fn.api_name or 'this event'} takes "
                            f"{len(block_fn.inputs)} ({_parameters(block_fn)}). See the API page for each one's "
                            "range.", print_exception=False)
 
@@ -138,7 +140,8 @@ def launch_kwargs() -> dict:
                              font_mono=[gr.themes.Font("ui-monospace"), "Consolas", "monospace"]),
         css=CSS,
         head=HEAD,
-        max_file_size="25mb",
+        # twice the image helper's own limit: files up to that reach load_image, which answers with a sentence
+        max_file_size=2 * MAX_BYTES,
         show_error=True,  # handlers raise gr.Error with plain sentences; API clients see them too
         allowed_paths=[],  # nothing beyond the app's own temporary files is served
         footer_links=["api", "settings"],

@@ -59,7 +59,7 @@ def main(argv=None):
             "final_loss": sum(info["loss_history"][-50:]) / 50, "heldout": rows, "args": {
                 k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()}}
     (a.out / "training.json").write_text(json.dumps(meta, indent=2))
-    write_card(a.out, model, meta)
+    write_card(a.out, model, meta, rows=[dict(r, model=a.out.name) for r in rows])  # make evaluate refreshes it
     print(f"saved to {a.out}")
 
 

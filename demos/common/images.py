@@ -78,9 +78,15 @@ def load_image(source, max_pixels: int = MAX_PIXELS) -> Image.Image:
             data = path.read_bytes()
             name = path.name
         elif isinstance(source, (bytes, bytearray)):
-            data, name = bytes(source), "the upload"
+            data, name = bytes(source), "The upload"
         else:
             raise UserInputError(f"Cannot read an image from a {type(source).__name__}.")
+        if not data:
+            raise UserInputError(f"{name} is empty (0 bytes): pick the image file again, or another one.")
+        kind = _unsupported_kind(data)
+        if kind:
+            raise UserInputError(f"{name} is {'an' if kind == 'AVIF' else 'a'} {kind} image, which this app cannot decode: save it as JPEG or PNG "
+                                 "(any photo app can export it) and upload that.")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -104,6 +110,17 @@ def load_image(source, max_pixels: int = MAX_PIXELS) -> Image.Image:
         raise
     except Exception:  # truncated or corrupt files fail on decoding, not on opening
         raise UserInputError("The image file is damaged or truncated and cannot be decoded.") from None
+
+
+# ISO-BMFF brands (bytes 8-12 after "ftyp") of formats Pillow cannot read without plug-ins
+_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"heim": "HEIC", b"heis": "HEIC", b"mif1": "HEIC",
+           b"msf1": "HEIC", b"avif": "AVIF", b"avis": "AVIF"}
+
+
+def _unsupported_kind(data: bytes) -> str | None:
+    if data[4:8] == b"ftyp":
+        return _BRANDS.get(data[8:12], None)
+    return None
 
 
 def _too_big(w: int, h: int, limit: int) -> str:

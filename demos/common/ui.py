@@ -34,26 +34,45 @@ INTERNAL = ("This panel could not be computed because of an internal error (it i
 # component at index 0 ..."), and its errors blank the outputs. These subclasses skip them: the parameter
 # records (demos/common/params.py) and the image helper (demos/common/images.py) check every value instead.
 
-class Slider(gr.Slider):
+class _BuiltinFrontend:
+    """Present the subclass to the page as its Gradio parent, so the browser uses the built-in frontend
+    (a new block name would make Gradio look for a custom component's files)."""
+
+    def get_block_name(self) -> str:
+        return type(self).__mro__[2].__name__.lower()
+
+    def get_block_class(self) -> str:
+        return type(self).__mro__[2].__name__.lower()
+
+    @classmethod
+    def get_component_class_id(cls) -> str:
+        return cls.__mro__[2].get_component_class_id()
+
+
+class Slider(_BuiltinFrontend, gr.Slider):
     def preprocess(self, payload):
         return payload
 
 
-class Dropdown(gr.Dropdown):
+class Dropdown(_BuiltinFrontend, gr.Dropdown):
     def preprocess(self, payload):
         return payload
 
 
-class CheckboxGroup(gr.CheckboxGroup):
+class Checkbox(_BuiltinFrontend, gr.Checkbox):
     def preprocess(self, payload):
         return payload
 
 
-class ImagePath(gr.Image):
-    """An image upload whose handler receives the uploaded file's path, decoded later by ``load_image``."""
+class CheckboxGroup(_BuiltinFrontend, gr.CheckboxGroup):
+    def preprocess(self, payload):
+        return payload
 
-    def __init__(self, **kw):
-        super().__init__(type="filepath", **kw)
+
+class ImagePath(_BuiltinFrontend, gr.Image):
+    """An image upload whose handler receives the uploaded file's path (as Gradio's ``type="filepath"``, but
+    without Gradio opening the file first), decoded later by ``load_image``. No ``__init__`` of its own: Gradio
+    reads a component's properties from its constructor's signature."""
 
     def preprocess(self, payload):
         return None if payload is None else getattr(payload, "path", payload)
@@ -68,7 +87,7 @@ def widget(rec, **kw):
     if isinstance(rec, Choice):
         return Dropdown(list(rec.options), value=rec.default, label=rec.label, info=rec.help or None, **kw)
     if isinstance(rec, Flag):
-        return gr.Checkbox(value=rec.default, label=rec.label, info=rec.help or None, **kw)
+        return Checkbox(value=rec.default, label=rec.label, info=rec.help or None, **kw)
     if isinstance(rec, Many):
         return CheckboxGroup(list(rec.options), value=list(rec.default), label=rec.label, info=rec.help or None, **kw)
     raise TypeError(f"no widget for {rec!r}")
@@ -77,14 +96,15 @@ def widget(rec, **kw):
 # -- the one error path ----------------------------------------------------------------------------------------
 
 def from_person() -> bool:
-    """True for a person's page; False for gradio_client / MCP (they mark their requests) and direct calls."""
+    """True for a person's page (Gradio's page marks its requests ``x-gradio-user: app``); False for
+    gradio_client, MCP, hand-written HTTP calls and direct calls, which get a ``gr.Error`` they can read."""
     req = LocalContext.request.get(None)
     if req is None:
         return False
     try:
-        return dict(req.headers).get("x-gradio-user") not in ("api", "mcp")
-    except Exception:  # noqa: BLE001 - a request object without headers: treat as a page
-        return True
+        return dict(req.headers).get("x-gradio-user") == "app"
+    except Exception:  # noqa: BLE001 - a request object without headers: not a page
+        return False
 
 
 def friendly(fn: Callable, n_outputs: int = 1) -> Callable:
@@ -142,7 +162,9 @@ def friendly(fn: Callable, n_outputs: int = 1) -> Callable:
 # -- events with named outputs ---------------------------------------------------------------------------------
 
 def _value(v: Any):
-    return gr.update(**v) if isinstance(v, Update) else v
+    if isinstance(v, Update):
+        return v["value"] if set(v) == {"value"} else gr.update(**v)  # a plain value for API clients too
+    return v
 
 
 def pack(result: dict, names: list[str]):

@@ -84,7 +84,7 @@ def predict(model, image: Image.Image, beta: float, device=None, truth=None, vis
     S = model.input_size
     coords = {}
     for d in decoders.DECODERS:
-        c = decoders.decode(hm, d, beta=beta, sigma=model.sigma)
+        c = decoders.decode(hm, d, beta=beta, sigma=model.sigma, log_domain=model.head_type == "integral")
         coords[d] = decoders.to_input_pixels(c, hm.shape[-2:], (S, S))[0].cpu().numpy()
     probs = decoders.softmax2d(hm, beta)
     return Prediction(arr, coords, hm[0].cpu().numpy(), probs[0].cpu().numpy(), beta, truth, visible,

@@ -1,10 +1,17 @@
-"""Model cards (README.md with Hub metadata) for the bundled keypoint models."""
+"""Model cards (README.md with Hub metadata) for the bundled keypoint models.
+
+A card is generated, never edited by hand: its facts come from the model's registry record (name, training
+command, Hub repo), its config, training.json (time, parameters) and the evaluation rows
+(``pretrained/evaluation.json``). ``scripts/evaluate.py`` rewrites every card after measuring.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from .decoders import DECODER_LABELS
+from . import evaluation
+from .registry import MODELS
 
 CARD = """---
 library_name: keypoint-architecture-lab
@@ -34,16 +41,22 @@ A small teaching model of the *Keypoint & Architecture Lab* ({params:,} paramete
 Mean error in input pixels and PCK (fraction of visible joints within 5 % / 10 % of the image size, i.e.
 6.4 / 12.8 px).
 
-| decoder | mean error (px) | PCK@5% | PCK@10% | joints |
-|---|---|---|---|---|
+| decoder | mean error (px) | median (px) | PCK@5% | PCK@10% | joints |
+|---|---|---|---|---|---|
 {rows}
 
 ## Use
+From a checkout of the lab (`git clone` the Space, then `make run` once to install):
 ```python
-from demos.keypoints.hub import load_model
-model = load_model("{name}")   # the Hub first, else this folder
-out = model(images)            # images: (B, 3, 128, 128) floats in [0, 1]
-out["coords"]                  # (B, 14, 2) keypoints in input pixels, pixel i spans [i, i+1)
+import torch
+from demos.keypoints import load_model, render
+
+model = load_model("{name}").model                 # the Hub ({repo}) when published, else pretrained/{name}
+sample = render(1_000_003)                         # a held-out figure with exact keypoints
+images = torch.from_numpy(sample.image).permute(2, 0, 1)[None].float() / 255  # (1, 3, 128, 128) in [0, 1]
+with torch.no_grad():
+    out = model(images)
+print(out["coords"].shape)                         # (1, 14, 2) keypoints in input pixels, pixel i spans [i, i+1)
 ```
 """
 
@@ -55,12 +68,14 @@ LOSS = {
 }
 
 
-def write_card(folder: Path, model, meta: dict) -> Path:
+def write_card(folder: Path, model, meta: dict | None = None, rows: list[dict] | None = None) -> Path:
+    """Write ``folder/README.md`` for ``model``; ``meta`` defaults to the folder's training.json and ``rows``
+    to the evaluation file's rows for this model."""
     folder = Path(folder)
+    meta = meta or json.loads((folder / "training.json").read_text())
     args = meta["args"]
-    rows = "\n".join(
-        f"| {DECODER_LABELS.get(r['decoder'], r['decoder'])} | {r['mean_px']:.2f} | {r['pck5']:.3f} | "
-        f"{r['pck10']:.3f} | {r['n']} |" for r in meta["heldout"])
+    record = MODELS.get(folder.name)
+    rows = evaluation.card_rows(rows if rows is not None else evaluation.load_rows(), folder.name)
     weights = folder / "model.safetensors"
     text = CARD.format(
         name=folder.name, describe=model.describe(), params=meta["parameters"],
@@ -71,7 +86,8 @@ def write_card(folder: Path, model, meta: dict) -> Path:
         eval_n=args["eval_n"], head=model.head_type,
         stride_note="" if model.head_type == "regression" else f" at output stride {model.stride} "
         f"({model.heatmap_size}x{model.heatmap_size} maps)",
-        command=meta["command"], seconds=meta["train_seconds"], seed=args["seed"],
+        command=record.train_command if record else meta["command"], seconds=meta["train_seconds"], seed=args["seed"],
+        repo=record.repo_id if record else folder.name,
         loss=LOSS[model.head_type].format(sigma=model.sigma), rows=rows)
     path = folder / "README.md"
     path.write_text(text)

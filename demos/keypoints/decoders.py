@@ -177,7 +177,7 @@ def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 @register("dark", "DARK", PALETTE[4], "cross")
-def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10) -> torch.Tensor:
+def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10, log_domain: bool | None = None) -> torch.Tensor:
     """DARK: distribution-aware decoding (Zhang et al. 2020), as in mmpose's ``refine_keypoints_dark``.
 
     Start from the arg-max cell of the map as given; blur a copy with a Gaussian of std ``sigma`` (the
@@ -185,20 +185,25 @@ def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10) -> torc
     ``mu = m - H^{-1} g`` with the gradient ``g`` and Hessian ``H`` by central differences. For a Gaussian
     peak the log is a quadratic, so the step is exact up to discretisation.
 
-    Two guards: the map is first shifted so its minimum is 0 (logit maps of integral models are negative
-    everywhere; rescaling a negative map after the blur would flip it and the step would go to the arg-min);
-    and, as in mmpose, a peak less than two cells from the border keeps the arg-max (the blur's padding skews
-    the log-map there). Steps are limited to one cell; non-concave spots keep the arg-max.
+    Two guards. Logit maps (an integral model's, ``log_domain=True``; when not told, any map whose maximum is
+    <= 0) are log-domain: the log-probability is the map itself, so the step uses the blurred map without a log; rescaling such a map
+    after the blur would flip it and the step would go to the arg-min. Other maps are shifted to a minimum
+    of 0 before the log. And, as in mmpose, a peak less than two cells from the border keeps the arg-max (the
+    blur's padding skews the log-map there). Steps are limited to one cell; non-concave spots keep the arg-max.
     """
     h = _check(heatmaps)
     B, K, H, W = h.shape
-    h = h - h.flatten(2).amin(-1).view(B, K, 1, 1)
     ix, iy = argmax_cells(h)
-    amax0 = h.flatten(2).amax(-1).view(B, K, 1, 1)
-    hb = gaussian_blur(h, sigma) if sigma > 0 else h
+    if log_domain is None:  # not told: a map whose maximum is <= 0 cannot be a heatmap of Gaussians
+        logits = (h.flatten(2).amax(-1) <= 0).view(B, K, 1, 1)
+    else:
+        logits = torch.full((B, K, 1, 1), bool(log_domain), device=h.device)
+    pos = h - h.flatten(2).amin(-1).view(B, K, 1, 1)
+    amax0 = pos.flatten(2).amax(-1).view(B, K, 1, 1)
+    hb = gaussian_blur(pos, sigma) if sigma > 0 else pos
     amax1 = hb.flatten(2).amax(-1).view(B, K, 1, 1)
     hb = hb * (amax0 / amax1.clamp_min(eps)).nan_to_num(1.0)
-    L = torch.log(hb.clamp_min(eps))
+    L = torch.where(logits, gaussian_blur(h, sigma) if sigma > 0 else h, torch.log(hb.clamp_min(eps)))
     flat = L.flatten(2)
 
     def at(dx, dy):
@@ -265,11 +270,13 @@ def to_input_pixels(coords: torch.Tensor, heatmap_size: tuple[int, int], input_s
     return coords * scale
 
 
-def decode(heatmaps: torch.Tensor, method: str, beta: float = 1.0, sigma: float = 1.0, radius: int = 2) -> torch.Tensor:
-    """Decode with the registered decoder ``method``; each takes the options it knows (beta, sigma, radius)."""
+def decode(heatmaps: torch.Tensor, method: str, beta: float = 1.0, sigma: float = 1.0, radius: int = 2,
+           log_domain: bool | None = None) -> torch.Tensor:
+    """Decode with the registered decoder ``method``; each takes the options it knows (beta, sigma, radius,
+    log_domain: True when the maps are logits, as an integral model's)."""
     if method not in REGISTRY:
         raise ValueError(f"unknown decoder {method!r}; choose one of {tuple(REGISTRY)}")
-    return REGISTRY[method](heatmaps, beta=beta, sigma=sigma, radius=radius)
+    return REGISTRY[method](heatmaps, beta=beta, sigma=sigma, radius=radius, log_domain=log_domain)
 
 
 # Derived views of the registry (read-only; add a decoder with @register, nowhere else).

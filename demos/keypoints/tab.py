@@ -41,7 +41,7 @@ def build():
         with gr.Column(scale=1, min_width=300):
             with gr.Tabs():
                 with gr.Tab("Upload or example"):
-                    image = ui.ImagePath(label="Image", sources=["upload", "clipboard"], height=260, elem_id="kp-image")
+                    image = ui.ImagePath(type="filepath", label="Image", sources=["upload", "clipboard"], height=260, elem_id="kp-image")
                     run_img = gr.Button("Analyse image", variant="primary", elem_id="kp-run")
                     ex_slot = gr.Column()
                 with gr.Tab("Draw"):

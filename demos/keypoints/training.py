@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from . import data, decoders
 from .models import KeypointNet
@@ -40,7 +39,7 @@ def dataset(seeds, variant: str, size: int = data.DEFAULT_SIZE, cache: bool = Tr
 
 FG_WEIGHT = 20.0
 # MSE heatmaps peak near 1 over a background near 0: soft-max at beta=1 would be nearly flat (the
-# centre-bias of PRODUCT.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
+# centre pull of soft-argmax, docs/facts.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
 DEFAULT_HEATMAP_BETA = 20.0
 
 
@@ -72,14 +71,9 @@ def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int =
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     model.train()
-    it = range(steps)
-    bar = None
-    if progress:
-        bar = tqdm(it, desc=f"train {model.head_type}/s{model.stride}", mininterval=2.0)
-        it = bar
     hist = []
     t0 = time.time()
-    for step in it:
+    for step in range(steps):
         idx = torch.randint(0, X.shape[0], (batch,), generator=g)
         x = X[idx]
         # photometric jitter: brightness/contrast, so models are less tied to the renderer's palette
@@ -93,8 +87,9 @@ def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int =
         opt.step()
         sched.step()
         hist.append(loss.item())
-        if bar is not None and step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(hist[-20:]):.4f}")
+        if progress and (step % log_every == 0 or step == steps - 1):
+            print(f"train {model.head_type}/s{model.stride}: step {step + 1}/{steps}, loss {np.mean(hist[-20:]):.4f}, "
+                  f"{time.time() - t0:.0f} s", flush=True)
     model.eval()
     return {"loss_history": hist, "seconds": time.time() - t0}
 
@@ -121,6 +116,7 @@ def decode_all(model: KeypointNet, heatmaps: torch.Tensor, decoder: str, beta: f
     """
     if beta is None:
         beta = model.beta if model.head_type == "integral" else DEFAULT_HEATMAP_BETA
+    kw.setdefault("log_domain", model.head_type == "integral")  # integral maps are logits (DARK needs to know)
     c = decoders.decode(heatmaps, decoder, beta=beta, sigma=model.sigma, **kw)
     size = input_size or (model.input_size, model.input_size)
     return decoders.to_input_pixels(c, heatmaps.shape[-2:], size)

@@ -68,13 +68,13 @@ def build():
         go_btn = gr.Button("Train BatchNorm / GroupNorm / none", variant="primary", elem_id="norm-train")
         stop = gr.Button("Stop", variant="stop")
     live = {"text": gr.Markdown(elem_id="norm-live-text"), "plot": gr.Plot(label="Loss curves", elem_id="norm-live")}
-    ev = ui.on([go_btn.click], V.live_training, live_in, live, api_name="norm_live_training", on_gpu=True,
+    ev = ui.on([go_btn.click], V.norm_live_training, live_in, live, api_name="norm_live_training", on_gpu=True,
                duration=lambda lr, steps: 10 + steps // 20, **ui.HEAVY)
     with gr.Row():
         bs_btn = gr.Button("Run the batch-size experiment (about 40 s)", elem_id="norm-bs")
         bs_stop = gr.Button("Stop", variant="stop")
     bs = {"text": gr.Markdown(elem_id="norm-bs-text"), "plot": gr.Plot(label="Batch size", elem_id="norm-bs-plot")}
-    ev2 = ui.on([bs_btn.click], V.batch_size_experiment, [], bs, api_name="norm_batch_size", on_gpu=True,
+    ev2 = ui.on([bs_btn.click], V.norm_batch_size, [], bs, api_name="norm_batch_size", on_gpu=True,
                 duration=60, **ui.HEAVY)
     stop.click(None, None, None, cancels=[ev])
     bs_stop.click(None, None, None, cancels=[ev2])

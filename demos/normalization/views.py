@@ -89,7 +89,7 @@ def _curves(hist, title):
 
 
 @takes(LR, LIVE_STEPS)
-def live_training(lr, steps, report=None):
+def norm_live_training(lr, steps, report=None):
     dev = get_device()
     for step, hist in T.train_stream(steps=steps, lr=lr, device=dev, every=max(10, steps // 20)):
         if report:
@@ -123,7 +123,7 @@ def _bs_text(rows):
 
 
 @takes()
-def batch_size_experiment(report=None):
+def norm_batch_size(report=None):
     rows = []
     for b, k, err, sec in T.batch_size_experiment(device=get_device()):
         rows.append({"batch": b, "norm": k, "error": err, "seconds": sec})

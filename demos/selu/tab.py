@@ -35,8 +35,8 @@ def build():
         with gr.Column(scale=1, min_width=280):
             f_in = [ui.widget(r) for r in (V.OMEGA, V.TAU, V.MU0, V.NU0, V.STEPS, V.X0)]
             fp_text = gr.Markdown(elem_id="selu-fixed-point")
-        fld = {"field": gr.Plot(label="Field of g", elem_id="selu-field", scale=2),
-               "cos": gr.Plot(label="cos iteration", elem_id="selu-cos", scale=2), "text": fp_text}
+        fld = {"field": gr.Plot(label="Field of g", elem_id="selu-field", scale=2), "text": fp_text,
+               "cos": gr.Plot(label="cos iteration", elem_id="selu-cos", scale=2)}
     ui.on([c.release for c in f_in], V.selu_field, f_in, fld, api_name="selu_field", trigger_mode="always_last")
 
     gr.Markdown("### A deep network, live")

@@ -1,4 +1,4 @@
-"""Two-peak computations against closed forms (PRODUCT.md section 2)."""
+"""Two-peak computations against closed forms (docs/facts.md 2)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from demos.keypoints import decoders
 
 @pytest.mark.parametrize("w,expected", [(0.1, 21.8), (0.3, 24.6), (0.5, 26.7), (0.9, 29.5)])
 def test_mixture_expectation_matches_product(w, expected):
-    """Peaks at x = 20 (weight 1) and x = 40 (weight w): the expectation PRODUCT.md gives, arg-max at 20."""
+    """Peaks at x = 20 (weight 1) and x = 40 (weight w): the expectation of docs/facts.md 2, arg-max at 20."""
     g1 = compute.gaussian(20.0, 32.0, 2.0)
     g2 = compute.gaussian(40.0, 32.0, 2.0)
     p = g1 + w * g2

@@ -1,4 +1,4 @@
-"""Decoders against the numbers of PRODUCT.md 1.1, on clean Gaussians at random sub-pixel positions."""
+"""Decoders against the numbers of docs/facts.md 1.1, on clean Gaussians at random sub-pixel positions."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_soft_argmax_on_log_gaussian_logits_is_exact(random_peaks):
 
 @pytest.mark.parametrize("height,lo,hi", [(1.0, 15, 30), (10.0, 0.5, 3.0), (20.0, 0.0, 0.1)])
 def test_soft_argmax_centre_bias_on_raw_gaussians(height, lo, hi):
-    """PRODUCT.md 1.1: on a 64x64 map, peak height 1 lands ~21 px off, height 10 ~1.3 px, height 20 < 0.1 px."""
+    """docs/facts.md 1.1: on a 64x64 map, peak height 1 lands ~21 px off, height 10 ~1.3 px, height 20 < 0.1 px."""
     mu = torch.tensor([[16.0, 16.0]], dtype=torch.float64)
     e = err(D.soft_argmax(gaussian_maps(mu, 64, 2.0, height)), mu).item()
     assert lo <= e <= hi

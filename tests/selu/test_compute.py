@@ -71,7 +71,7 @@ def test_nonpositive_variance_is_refused(nu, tau):
 
 
 def test_deep_selu_network_self_normalizes():
-    """PRODUCT.md 5: a 32-layer, 512-wide SELU net started at mean 0.5, variance 4 ends near (0, 1)."""
+    """docs/facts.md 5 (Klambauer et al. 2017): a 32-layer, 512-wide SELU net started at mean 0.5, variance 4 ends near (0, 1)."""
     res = C.run_deep(["SELU", "ReLU"], depth=32, width=512, mean0=0.5, var0=4.0)
     assert abs(res["SELU"]["mean"][-1]) < 0.1
     assert abs(res["SELU"]["var"][-1] - 1.0) < 0.1
