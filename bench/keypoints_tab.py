@@ -19,7 +19,8 @@ def run() -> str:
     import torch
 
     from demos.common.images import load_image
-    from demos.keypoints import analysis, tab
+    from demos.keypoints import analysis
+    from demos.keypoints import views as tab
 
     path = os.path.join(tempfile.mkdtemp(), "upload.png")
     rng = np.random.default_rng(0)
@@ -39,9 +40,21 @@ def run() -> str:
                                       analysis.grid_figure(pred, "probs"), analysis.zoom_figure(pred, 6))))
         tbl = median(timeit(lambda: analysis.joint_table(pred)))
         full = median(timeit(lambda: tab.analyse_image(path, name, beta, ["argmax", "soft_argmax"], "l_wrist")))
+        state = tab.analyse_image(path, name, beta, ["argmax", "soft_argmax"], "l_wrist")["state"]
+        ctrl = median(timeit(lambda: tab.update(state, name, beta * 1.5, ["argmax", "soft_argmax"], "l_wrist")))
+
+        def with_json(out):  # what the server sends: each figure as JSON (gr.Plot calls to_json)
+            return [v.to_json() for v in out.values() if hasattr(v, "to_json")]
+        full_json = median(timeit(lambda: with_json(tab.analyse_image(path, name, beta, ["argmax", "soft_argmax"],
+                                                                      "l_wrist"))))
+        ctrl_json = median(timeit(lambda: with_json(tab.update(state, name, beta * 1.5, ["argmax", "soft_argmax"],
+                                                               "l_wrist"))))
         out.append(table(f"Keypoints tab, {name}, 512x512 upload (median of 7)", [
             ("model forward (128x128)", fwd), ("read + check image", load), ("predict: letterbox+forward+4 decoders",
                                                                              pred_t),
-            ("4 plotly figures", figs), ("per-joint table", tbl), ("full update (handler)", full)],
+            ("4 plotly figures", figs), ("per-joint table", tbl), ("full update (handler)", full),
+            ("control change (beta, decoder, joint)", ctrl),
+            ("full update + figures as JSON (goal < 150 ms)", full_json),
+            ("control change + figures as JSON (goal < 100 ms)", ctrl_json)],
             "model forward (128x128)"))
     return "\n\n".join(out)

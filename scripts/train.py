@@ -19,13 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from demos.keypoints import data, training  # noqa: E402
+from demos.keypoints.registry import MODELS  # noqa: E402
 from demos.keypoints.models import KeypointNet, count_parameters  # noqa: E402
 from demos.keypoints.cards import write_card  # noqa: E402
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--head", choices=("regression", "heatmap", "integral"), required=True)
+    ap.add_argument("--model", choices=list(MODELS), default=None,
+                    help="train a registry model: its head, stride, variant, steps and folder (other flags still apply)")
+    ap.add_argument("--head", choices=("regression", "heatmap", "integral"), default=None)
     ap.add_argument("--stride", type=int, choices=(4, 8), default=4)
     ap.add_argument("--variant", choices=data.VARIANTS, default="default")
     ap.add_argument("--width", type=int, default=24)
@@ -37,8 +40,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--eval-n", type=int, default=500)
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
+    if a.model:
+        rec = MODELS[a.model]
+        a.head, a.variant, a.steps = rec.head, rec.variant, rec.steps
+        a.stride = rec.stride or a.stride
+        a.out = a.out or Path("pretrained") / rec.name
+    if not a.head or not a.out:
+        ap.error("give --model NAME, or --head and --out")
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)

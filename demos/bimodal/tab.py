@@ -70,13 +70,14 @@ def build():
     real_btn = gr.Button("Show the mined cases and the remedy table", variant="primary", elem_id="bm-real")
     real = {"text": gr.Markdown(elem_id="bm-real-text"), "cases": gr.Plot(label="Cases", elem_id="bm-cases"),
             "hist": gr.Plot(label="Two-peak scores", elem_id="bm-hist")}
-    ui.on([real_btn.click], V.real_cases, [], real, api_name="real_cases")
+    ui.on([real_btn.click], V.real_cases, [], real, api_name="real_cases", on_gpu=True, duration=20)
     gr.Markdown("**Switch the remedies' settings and measure them again on the held-out set:**")
     with gr.Row():
         r_in = [ui.widget(r) for r in (V.R_BETA, V.R_RADIUS, V.R_THRESHOLD, V.R_FACTOR)]
         r_btn = gr.Button("Measure", elem_id="bm-remeasure")
     r_text = gr.Markdown(elem_id="bm-remeasure-text")
-    ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies", **ui.HEAVY)
+    ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies", on_gpu=True, duration=20,
+          **ui.HEAVY)
 
     ui.first_view(V.two_peaks, outs)
     ui.first_view(V.exp_normalize, over)

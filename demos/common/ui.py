@@ -235,9 +235,11 @@ def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
     names = list(outputs)
     values = list(args) if args is not None else [r.default for r in fn.params]
 
+    run = gpu_decorator(fn.raw, duration=60)  # first views may compute on the device (ZeroGPU: inside a GPU call)
+
     @functools.lru_cache(maxsize=1)
     def cached():
-        result = fn(*values)
+        result = run(**fn.checked(*values))
         if inspect.isgenerator(result):
             last = None
             for last in result:

@@ -19,6 +19,7 @@ from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, a
                        soft_argmax, softmax2d, softmax2d_naive, two_peak_score)
 from .hub import PRETRAINED, Loaded, ModelLoadError, bundled_names, load_model
 from .models import KeypointNet, count_parameters
+from . import cards, evaluation
 from .registry import MODELS, PHOTO, PHOTO_LABEL, ModelRecord
 from .training import DEFAULT_HEATMAP_BETA, dataset, decode_all, evaluate_model, metrics, predict_heatmaps, to_tensor
 
@@ -42,4 +43,4 @@ __all__ = ["JOINTS", "SKELETON", "VARIANTS", "render", "render_batch", "heldout_
            "get_loaded", "load_model", "ModelLoadError", "bundled_names", "KeypointNet", "count_parameters",
            "dataset", "evaluate_model", "predict_heatmaps", "to_tensor", "FLIP", "LEFT", "RIGHT", "HELDOUT_SEED0",
            "argmax", "soft_argmax", "expectation", "softmax2d_naive", "two_peak_score", "PRETRAINED",
-           "DEFAULT_HEATMAP_BETA", "decode_all", "metrics"]
+           "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation"]

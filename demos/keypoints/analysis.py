@@ -14,10 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import torch
 from PIL import Image
-from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, subplot_grid
 
 from . import decoders
 from .data import JOINTS, SKELETON
@@ -68,15 +67,22 @@ class Prediction:
 
 
 @torch.no_grad()
-def predict(model, image: Image.Image, beta: float, device=None, truth=None, visible=None) -> Prediction:
-    """Run a KeypointNet on one image and decode with every decoder (heatmap models) or read its coords."""
-    if not math.isfinite(beta) or beta <= 0:
-        raise UserInputError(f"The soft-max temperature beta must be a positive number, got {beta}.")
-    x_img = letterbox(image, model.input_size)
-    arr = np.array(x_img)
+@torch.no_grad()
+def forward(model, image: Image.Image, device=None) -> tuple[np.ndarray, dict]:
+    """The model's input (a letterboxed copy of the image) and its raw output."""
+    arr = np.array(letterbox(image, model.input_size))
     x = torch.from_numpy(arr).permute(2, 0, 1).float().div(255).unsqueeze(0)
     device = device or next(model.parameters()).device
-    out = model(x.to(device))
+    return arr, {k: v.cpu() for k, v in model(x.to(device)).items()}  # CPU: kept in session state
+
+
+def predict(model, image: Image.Image, beta: float, device=None, truth=None, visible=None,
+            forwarded: tuple | None = None) -> Prediction:
+    """Run a KeypointNet on one image and decode with every decoder (heatmap models) or read its coords.
+    ``forwarded``: the result of :func:`forward` for this model and image, to decode again without re-running it."""
+    if not math.isfinite(beta) or beta <= 0:
+        raise UserInputError(f"The soft-max temperature beta must be a positive number, got {beta}.")
+    arr, out = forwarded or forward(model, image, device)
     if "heatmaps" not in out:
         return Prediction(arr, {"direct": out["coords"][0].cpu().numpy()}, truth=truth, visible=visible,
                           joint_names=tuple(model.joint_names))
@@ -94,7 +100,7 @@ def predict(model, image: Image.Image, beta: float, device=None, truth=None, vis
 def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per decoder") -> go.Figure:
     """The image with each decoder's keypoints and skeleton in its own colour, plus ground truth."""
     S = pred.image.shape[0]
-    fig = go.Figure(go.Image(z=pred.image, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"))
+    data = [{"type": "image", "z": pred.image, "x0": 0.5, "y0": 0.5, "dx": 1, "dy": 1, "hoverinfo": "skip"}]
     sets = dict(pred.coords)
     if pred.truth is not None:
         sets["truth"] = pred.truth
@@ -105,21 +111,22 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
         xs, ys = [], []
         for a, b in pred.skeleton:
             if a < len(c) and b < len(c):
-                xs += [c[a, 0], c[b, 0], None]
-                ys += [c[a, 1], c[b, 1], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=2.5,
-                                 dash="dot" if name == "truth" else "solid"), legendgroup=name, showlegend=False,
-                                 hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=c[:, 0], y=c[:, 1], mode="markers", name=LABELS.get(name, name), legendgroup=name,
-            marker=dict(color=col, size=11, symbol=DECODER_SYMBOLS.get(name, "circle"),
-                        line=dict(color="white", width=1.5) if name != "truth" else dict(color=col, width=3)),
-            text=list(pred.joint_names), hovertemplate="%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
-    fig.update_xaxes(range=[0, S], showgrid=False, constrain="domain", title_text="x (input px)")
-    fig.update_yaxes(range=[S, 0], showgrid=False, scaleanchor="x", title_text="y (input px)")
-    style(fig, title, height=600, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
-          margin=dict(l=60, r=20, t=60, b=140))
-    return fig
+                xs += [float(c[a, 0]), float(c[b, 0]), None]
+                ys += [float(c[a, 1]), float(c[b, 1]), None]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "legendgroup": name, "showlegend": False,
+                     "hoverinfo": "skip", "line": {"color": col, "width": 2.5,
+                                                   "dash": "dot" if name == "truth" else "solid"}})
+        data.append({"type": "scatter", "x": c[:, 0], "y": c[:, 1], "mode": "markers", "name": LABELS.get(name, name),
+                     "legendgroup": name, "text": list(pred.joint_names),
+                     "hovertemplate": "%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>",
+                     "marker": {"color": col, "size": 11, "symbol": DECODER_SYMBOLS.get(name, "circle"),
+                                "line": ({"color": "white", "width": 1.5} if name != "truth"
+                                         else {"color": col, "width": 3})}})
+    layout = {"xaxis": {"range": [0, S], "showgrid": False, "constrain": "domain", "title": {"text": "x (input px)"}},
+              "yaxis": {"range": [S, 0], "showgrid": False, "scaleanchor": "x", "title": {"text": "y (input px)"}},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 140}}
+    return figure(data, layout, title, height=600)
 
 
 def grid_figure(pred: Prediction, which: str = "heatmaps", joint: int | None = None) -> go.Figure:
@@ -129,32 +136,32 @@ def grid_figure(pred: Prediction, which: str = "heatmaps", joint: int | None = N
     cols = 7
     rows = math.ceil(K / cols)
     names = [n.replace("_", " ") for n in pred.joint_names]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.012, vertical_spacing=0.08)
+    axes, layout = subplot_grid(rows, cols, hspace=0.012, vspace=0.08, titles=names)
     zmin, zmax = float(np.nanmin(maps)), float(np.nanmax(maps))
-    centres = np.arange(W) + 0.5
+    xc, yc = np.arange(W) + 0.5, np.arange(H) + 0.5
     am = pred.on_map("argmax")
     sa = pred.on_map("soft_argmax")
+    data = []
     for k in range(K):
-        r, c = k // cols + 1, k % cols + 1
-        fig.add_trace(go.Heatmap(z=maps[k], x=centres, y=np.arange(H) + 0.5, zmin=zmin, zmax=zmax,
-                                 coloraxis="coloraxis", hovertemplate="(%{x}, %{y}): %{z:.3g}<extra></extra>"), r, c)
-        fig.add_trace(go.Scatter(x=[am[k, 0]], y=[am[k, 1]], mode="markers", showlegend=k == 0, name="arg-max cell",
-                                 marker=dict(symbol="square-open", size=9, color=DECODER_COLORS["argmax"],
-                                             line=dict(width=2.5)), legendgroup="am"), r, c)
-        fig.add_trace(go.Scatter(x=[sa[k, 0]], y=[sa[k, 1]], mode="markers", showlegend=k == 0,
-                                 name="integral point", marker=dict(symbol="circle", size=8, color="white",
-                                                                    line=dict(color=DECODER_COLORS["soft_argmax"],
-                                                                              width=2.5)), legendgroup="sa"), r, c)
-    fig.update_xaxes(range=[0, W], showticklabels=False, showgrid=False, constrain="domain")
-    fig.update_yaxes(range=[H, 0], showticklabels=False, showgrid=False, scaleanchor="x")
-    for i in range(1, K + 1):
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
+        xa, ya = axes[k]
+        data.append({"type": "heatmap", "z": maps[k], "x": xc, "y": yc, "zmin": zmin, "zmax": zmax, "xaxis": xa,
+                     "yaxis": ya, "coloraxis": "coloraxis", "hovertemplate": "(%{x}, %{y}): %{z:.3g}<extra></extra>"})
+        data.append({"type": "scatter", "x": [am[k, 0]], "y": [am[k, 1]], "mode": "markers", "showlegend": k == 0,
+                     "name": "arg-max cell", "legendgroup": "am", "xaxis": xa, "yaxis": ya,
+                     "marker": {"symbol": "square-open", "size": 9, "color": DECODER_COLORS["argmax"],
+                                "line": {"width": 2.5}}})
+        data.append({"type": "scatter", "x": [sa[k, 0]], "y": [sa[k, 1]], "mode": "markers", "showlegend": k == 0,
+                     "name": "integral point", "legendgroup": "sa", "xaxis": xa, "yaxis": ya,
+                     "marker": {"symbol": "circle", "size": 8, "color": "white",
+                                "line": {"color": DECODER_COLORS["soft_argmax"], "width": 2.5}}})
+    for i, (xa, ya) in enumerate(axes):
+        layout["xaxis" + xa[1:]].update(range=[0, W], showticklabels=False, showgrid=False, constrain="domain")
+        layout["yaxis" + ya[1:]].update(range=[H, 0], showticklabels=False, showgrid=False, scaleanchor=xa)
     title = ("Heatmaps (raw head output)" if which == "heatmaps"
              else f"Probability maps: soft-max of β·heatmap over all {H}×{W} cells, β = {pred.beta:g}")
-    fig.update_annotations(font_size=15)
-    style(fig, title, height=150 + 170 * rows, coloraxis=dict(colorscale="Viridis", colorbar=dict(thickness=14)),
-          legend=dict(orientation="h", y=-0.06, x=0), margin=dict(l=10, r=10, t=70, b=40))
-    return fig
+    layout |= {"coloraxis": {"colorscale": "Viridis", "colorbar": {"thickness": 14}},
+               "legend": {"orientation": "h", "y": -0.06, "x": 0}, "margin": {"l": 10, "r": 10, "t": 70, "b": 40}}
+    return figure(data, layout, title, height=150 + 170 * rows)
 
 
 def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
@@ -171,29 +178,30 @@ def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
     r = 4
     x0, x1 = max(0, cx - r), min(W, cx + r + 1)
     y0, y1 = max(0, cy - r), min(H, cy + r + 1)
-    fig = go.Figure(go.Heatmap(z=m[y0:y1, x0:x1], x=np.arange(x0, x1) + 0.5, y=np.arange(y0, y1) + 0.5,
-                               colorscale="Viridis", colorbar=dict(title=dict(text="p"), thickness=14),
-                               hovertemplate="cell (%{x}, %{y}): p = %{z:.3f}<extra></extra>"))
-    for v in range(x0, x1 + 1):
-        fig.add_shape(type="line", x0=v, x1=v, y0=y0, y1=y1, line=dict(color="rgba(255,255,255,0.6)", width=1))
-    for v in range(y0, y1 + 1):
-        fig.add_shape(type="line", x0=x0, x1=x1, y0=v, y1=v, line=dict(color="rgba(255,255,255,0.6)", width=1))
+    data = [{"type": "heatmap", "z": m[y0:y1, x0:x1], "x": np.arange(x0, x1) + 0.5, "y": np.arange(y0, y1) + 0.5,
+             "colorscale": "Viridis", "colorbar": {"title": {"text": "p"}, "thickness": 14},
+             "hovertemplate": "cell (%{x}, %{y}): p = %{z:.3f}<extra></extra>"}]
+    grid = {"color": "rgba(255,255,255,0.6)", "width": 1}
+    shapes = ([{"type": "line", "x0": v, "x1": v, "y0": y0, "y1": y1, "line": grid} for v in range(x0, x1 + 1)] +
+              [{"type": "line", "x0": x0, "x1": x1, "y0": v, "y1": v, "line": grid} for v in range(y0, y1 + 1)])
     marks = [(d, pred.on_map(d)[joint]) for d in decoders.DECODERS]
     if pred.truth is not None and not pred.map_coords:
         marks.append(("truth", pred.truth[joint] / st))
     for d, p in marks:
-        fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=LABELS[d],
-                                 marker=dict(size=16, color=DECODER_COLORS[d], symbol=DECODER_SYMBOLS[d],
-                                             line=dict(color="white", width=2) if d != "truth" else dict(width=3,
-                                                                                                          color="black")),
-                                 hovertemplate="(%{x:.2f}, %{y:.2f}) heatmap px<extra>" + LABELS[d] + "</extra>"))
-    fig.update_xaxes(range=[x0, x1], title_text="x (heatmap px)", showgrid=False, dtick=1 if x1 - x0 <= 10 else 2)
-    fig.update_yaxes(range=[y1, y0], title_text="y (heatmap px)", showgrid=False, scaleanchor="x",
-                     dtick=1 if y1 - y0 <= 10 else 2)
+        data.append({"type": "scatter", "x": [float(p[0])], "y": [float(p[1])], "mode": "markers", "name": LABELS[d],
+                     "hovertemplate": "(%{x:.2f}, %{y:.2f}) heatmap px<extra>" + LABELS[d] + "</extra>",
+                     "marker": {"size": 16, "color": DECODER_COLORS[d], "symbol": DECODER_SYMBOLS[d],
+                                "line": ({"color": "white", "width": 2} if d != "truth"
+                                         else {"width": 3, "color": "black"})}})
+    layout = {"shapes": shapes,
+              "xaxis": {"range": [x0, x1], "title": {"text": "x (heatmap px)"}, "showgrid": False,
+                        "dtick": 1 if x1 - x0 <= 10 else 2},
+              "yaxis": {"range": [y1, y0], "title": {"text": "y (heatmap px)"}, "showgrid": False, "scaleanchor": "x",
+                        "dtick": 1 if y1 - y0 <= 10 else 2},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 170}}
     cell = f"cells of {st:g}×{st:g} input px" if not pred.map_coords else "cells of the 56×56 box map"
-    style(fig, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}: {cell}",
-          height=620, legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(l=60, r=20, t=60, b=170))
-    return fig
+    return figure(data, layout, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}: {cell}", height=620)
 
 
 def joint_table(pred: Prediction) -> pd.DataFrame:

@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED = ROOT / "pretrained"
 HUB_DEADLINE_S = 4.0  # all of one model's Hub traffic; the fallback follows at once
 RETRY_AFTER_S = 300.0  # a failed repo is not asked again for this long
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="hub")
 _FAILED: dict[tuple, tuple[float, str]] = {}
 _LOCK = threading.Lock()
 
@@ -112,9 +111,8 @@ def bounded(key: tuple, fn, *args, **kw):
         failed = _FAILED.get(key)
     if failed and time.monotonic() - failed[0] < RETRY_AFTER_S:
         raise _Remembered(failed[1])
-    future = _POOL.submit(fn, *args, **kw)
     try:
-        result = future.result(timeout=HUB_DEADLINE_S)
+        result = _with_deadline(fn, *args, **kw)
     except Exception as e:  # noqa: BLE001 - remembered, then re-raised for the caller's fallback
         with _LOCK:
             _FAILED[key] = (time.monotonic(), hub_reason(e))
@@ -122,6 +120,28 @@ def bounded(key: tuple, fn, *args, **kw):
     with _LOCK:
         _FAILED.pop(key, None)
     return result
+
+
+def _with_deadline(fn, *args, **kw):
+    """Run fn in a daemon thread and wait at most HUB_DEADLINE_S (a daemon thread never holds up shutdown; an
+    abandoned call finishes or fails on its own)."""
+    box: dict = {}
+    done = threading.Event()
+
+    def run():
+        try:
+            box["result"] = fn(*args, **kw)
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="hub").start()
+    if not done.wait(HUB_DEADLINE_S):
+        raise concurrent.futures.TimeoutError()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def forget_failures() -> None:

@@ -81,18 +81,19 @@ def load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
     return result
 
 
-def _load_photo_model(device=None) -> tuple[torch.nn.Module | None, str]:
+def _load_photo_model(device=None, endpoint: str | None = None, weights=None) -> tuple[torch.nn.Module | None, str]:
     offline = bool(constants.HF_HUB_OFFLINE)
     reasons = []
     try:
-        path = hub.bounded((PHOTO_REPO, PHOTO_REVISION), hf_hub_download, PHOTO_REPO, PHOTO_FILE,
-                           revision=PHOTO_REVISION, local_files_only=offline, etag_timeout=hub.HUB_DEADLINE_S)
+        path = hub.bounded((PHOTO_REPO, PHOTO_REVISION, endpoint), hf_hub_download, PHOTO_REPO, PHOTO_FILE,
+                           revision=PHOTO_REVISION, local_files_only=offline, etag_timeout=hub.HUB_DEADLINE_S,
+                           endpoint=endpoint)
         model = build_model()
         model.load_state_dict(load_file(path))
         return model.eval().to(device or "cpu"), f"Hub: {PHOTO_REPO}"
     except Exception as e:  # noqa: BLE001
         reasons.append(f"the Hub copy: {hub.reason(e)}")
-    weights = KeypointRCNN_ResNet50_FPN_Weights.COCO_V1
+    weights = weights or KeypointRCNN_ResNet50_FPN_Weights.COCO_V1
     try:
         path = _trusted_torchvision_file(weights)
         if path is None and offline:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.gpu import gpu
 
 from . import views as V
 
@@ -26,9 +27,13 @@ URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParam
   u.searchParams.set('beta', beta); history.replaceState(null, '', u); }"""
 
 
+_from_link = gpu(V.from_link, duration=10)
+
+
 def open_with_settings(request: gr.Request = None):
+    """The first view, with ?model= and ?beta= from the link (cached per setting)."""
     q = dict(request.query_params) if request is not None else {}
-    return ui.pack(V.from_link(q), OUT_NAMES + ["state", "model", "beta"])
+    return ui.pack(_from_link({k: q.get(k) for k in ("model", "beta")}), OUT_NAMES + ["state", "model", "beta"])
 
 
 OUT_NAMES = ["overlay", "grid_h", "grid_p", "zoom", "table", "csv", "summary", "joint"]
@@ -75,16 +80,18 @@ def build():
         gr.Examples(V.example_files(), inputs=image, examples_per_page=12, elem_id="kp-examples",
                     label="Examples: held-out renders (ground truth known) and a NASA photo")
     controls = [model, beta, shown, joint]
-    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | {"state": state}, api_name="analyse_image")
+    gpu = dict(on_gpu=True, duration=10)  # the models run on the device: on ZeroGPU a short GPU slot per call
+    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | {"state": state}, api_name="analyse_image",
+          **gpu)
     ui.on([image.change], V.analyse_new_image, [image] + controls, outs | {"state": state},
-          api_name="analyse_new_image")
+          api_name="analyse_new_image", **gpu)
     ui.on([run_draw.click], V.analyse_drawing, [sketch] + controls, outs | {"state": state},
-          api_name="analyse_drawing")
+          api_name="analyse_drawing", **gpu)
     ui.on([model.input], V.change_model, [state, model, shown, joint], outs | {"beta": beta},
-          api_name="change_model").then(None, [model, beta], None, js=URL_JS)
-    ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta").then(
+          api_name="change_model", **gpu).then(None, [model, beta], None, js=URL_JS)
+    ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta", **gpu).then(
         None, [model, beta], None, js=URL_JS)
-    ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders")
-    ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint")
+    ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders", **gpu)
+    ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint", **gpu)
     gr.context.Context.root_block.load(open_with_settings, None, list(outs.values()) + [state, model, beta],
                                        api_visibility="private")

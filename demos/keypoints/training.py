@@ -98,12 +98,13 @@ def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int =
 def predict_heatmaps(model: KeypointNet, images: np.ndarray, batch: int = 64):
     """Run the model on uint8 images; returns (coords (N, K, 2) input px, heatmaps or None)."""
     model.eval()
+    device = next(model.parameters()).device
     coords, hms = [], []
     for i in range(0, len(images), batch):
-        out = model(to_tensor(images[i:i + batch]))
-        coords.append(out["coords"])
+        out = model(to_tensor(images[i:i + batch]).to(device))
+        coords.append(out["coords"].cpu())
         if "heatmaps" in out:
-            hms.append(out["heatmaps"])
+            hms.append(out["heatmaps"].cpu())
     return torch.cat(coords), (torch.cat(hms) if hms else None)
 
 

@@ -146,7 +146,12 @@ def compute(state, model_name, beta, shown, joint) -> dict:
     else:
         loaded = _model(model_name)
         truth, vis = state.get("truth"), state.get("visible")
-        pred = analysis.predict(loaded.model, img, beta, truth=truth, visible=vis)
+        # the forward pass depends on the image and model only: kept in the session for beta/decoder/joint changes
+        outputs = state.setdefault("outputs", {})
+        if model_name not in outputs:
+            outputs.clear()
+            outputs[model_name] = analysis.forward(loaded.model, img)
+        pred = analysis.predict(loaded.model, img, beta, truth=truth, visible=vis, forwarded=outputs[model_name])
         note = (f"Model **{model_name}**: {loaded.model.describe()} — loaded from "
                 f"{'the Hub' if loaded.source.startswith('hub') else 'the bundled copy'} ({loaded.where})"
                 f"{'; ' + loaded.note if loaded.note else ''}.")

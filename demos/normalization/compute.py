@@ -5,6 +5,8 @@ Plain torch/numpy/plotly, no Gradio. Tensors are (N, C, H, W).
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 
 import numpy as np
@@ -45,14 +47,20 @@ def make_batch(source: str, n: int, c: int = 8, hw: int = 8, shift: float = 0.0,
     return x * scale + per_channel + shift
 
 
+@functools.lru_cache(maxsize=1)
+def _first_conv() -> nn.Module:
+    """A CPU copy of the bundled model's first conv layer (one layer: cheap, and no GPU needed)."""
+    return copy.deepcopy(kp.get_model("heatmap-s4").backbone.stem[0]).cpu().eval()
+
+
 def conv_activations(n: int, seed: int = 0) -> torch.Tensor:
     """Outputs of the first conv layer (before its BatchNorm) of the bundled heatmap model on held-out figures:
     (n, 8, 32, 32) — the first 8 of its channels, average-pooled 2x to keep the page light."""
-    model = kp.get_model("heatmap-s4")
+    conv = _first_conv()
     seeds = [kp.HELDOUT_SEED0 + 1000 + seed * 256 + i for i in range(n)]
     x = kp.to_tensor(np.stack([kp.render(s).image for s in seeds]))
     with torch.no_grad():
-        y = model.backbone.stem[0](x)[:, :8]
+        y = conv(x)[:, :8]
     return F.avg_pool2d(y, 2)
 
 

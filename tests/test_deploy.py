@@ -1,0 +1,150 @@
+"""What a Hugging Face Space needs (docs/facts.md 8): the card, LFS rules, ZeroGPU's rules, publishing, the
+model cards' usage snippets, and `demo` at module level."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, free_port
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import publish  # noqa: E402
+
+# ZeroGPU's supported versions (Hugging Face, docs/hub/spaces-zerogpu.md)
+ZERO_GPU_PYTHON = {"3.10", "3.10.13", "3.12", "3.12.12"}
+ZERO_GPU_TORCH = {"2.8.0", "2.9.1", "2.10.0", "2.11.0"}
+
+
+def card() -> dict:
+    text = (ROOT / "README.md").read_text()
+    return yaml.safe_load(text.split("---", 2)[1])
+
+
+def test_card_asks_for_a_python_and_torch_that_zerogpu_offers():
+    c = card()
+    assert c["sdk"] == "gradio" and c["app_file"] == "app.py"
+    assert str(c["python_version"]) in ZERO_GPU_PYTHON
+    reqs = (ROOT / "requirements.txt").read_text()
+    torch_pin = re.search(r"^torch==([\d.]+)$", reqs, flags=re.M)
+    assert torch_pin and torch_pin.group(1) in ZERO_GPU_TORCH
+    major, minor = str(c["python_version"]).split(".")[:2]
+    assert sys.version_info[:2] == (int(major), int(minor)), \
+        f"the suite runs under {sys.version_info[:2]}, the card asks for {c['python_version']}"
+
+
+def test_card_lists_and_preloads_every_hub_repo_the_app_loads():
+    c = card()
+    assert c["models"] == publish.hub_repos()
+    assert [line.split()[0] for line in c["preload_from_hub"]] == publish.hub_repos()
+
+
+def test_every_tracked_binary_has_an_lfs_rule():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    binary = [f for f in files if b"\0" in (ROOT / f).read_bytes()[:8000]]
+    assert binary, "expected the repo to ship some binaries (weights, images)"
+    out = subprocess.run(["git", "check-attr", "filter", "--"] + binary, cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    missing = [line.split(":")[0] for line in out.splitlines() if not line.endswith("filter: lfs")]
+    assert not missing, f"binary files without an LFS rule in .gitattributes: {missing}"
+
+
+def test_publish_dry_run_lists_exactly_what_would_go_where(capsys):
+    assert publish.main(["models", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for name in publish.MODELS:
+        for f in ("config.json", "model.safetensors", "README.md"):
+            assert f"keypoint-architecture-lab/{name}  {f}  <- pretrained/{name}/{f}" in out
+    assert "pytorch_model.bin" not in out
+    assert publish.main(["space", "me/lab", "--zero-gpu", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "me/lab (space)  app.py  <- app.py" in out and "ZeroGPU" in out
+    assert ".venv" not in out and "artifacts/" not in out
+
+
+def test_model_card_snippets_run_as_written(tmp_path):
+    for name in publish.MODELS:
+        text = (ROOT / "pretrained" / name / "README.md").read_text()
+        code = re.search(r"```python\n(.*?)```", text, flags=re.S).group(1)
+        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        assert r.returncode == 0, f"{name}: {r.stderr[-800:]}"
+        assert "torch.Size([1, 14, 2])" in r.stdout
+
+
+def test_demo_is_exposed_at_module_level():
+    r = subprocess.run([sys.executable, "-c", "import app, gradio; assert isinstance(app.demo, gradio.Blocks)"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=180, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert r.returncode == 0, r.stderr[-800:]
+
+
+@pytest.fixture
+def device_api():
+    """A stand-in for ZeroGPU's device API: answers the start-up report, nothing else is needed here."""
+    class OK(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OK)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def test_zerogpu_emulation_builds_serves_and_checks_inputs_before_the_gpu(device_api, tmp_path):
+    """With the `spaces` package and SPACES_ZERO_GPU=true (what ZeroGPU hardware sets), `spaces` is imported
+    before torch, the long runs are wrapped in spaces.GPU, the page is served, and a bad value to a GPU
+    endpoint gets the same plain sentence as locally (it is checked before the GPU is asked for)."""
+    pytest.importorskip("spaces")
+    probe = ("import sys; from demos.common import gpu; assert gpu.spaces is not None; "
+             "assert 'torch' not in sys.modules or not __import__('torch').cuda.is_initialized(); "
+             "import app; import spaces.zero.decorator as d; "
+             "names = {getattr(f, '__name__', '') for f in d.decorated_cache}; "
+             "assert {'norm_live_training', 'selu_deep', 'skip_connections', 'update'} <= names, names")
+    env = dict(os.environ, SPACES_ZERO_GPU="true", SPACES_ZERO_DEVICE_API_URL=device_api, SPACE_ID="me/lab",
+               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-1500:]
+    port = free_port()
+    log = open(tmp_path / "zero.log", "w")
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url, timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the ZeroGPU-emulated app did not serve: " + (tmp_path / "zero.log").read_text()[-1500:])
+        from gradio_client import Client
+
+        c = Client(url, verbose=False)
+        with pytest.raises(Exception, match=r"depth \(conv layers\) must be a whole number from 4 to 60; got 500"):
+            c.predict(500, 300, api_name="/skip_connections")
+        assert "arg-max" in c.predict(*[20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 1.0, 2.5, 0.0, 10.0, 3],
+                                      api_name="/two_peaks")[3]
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
