@@ -40,6 +40,15 @@ body.kplab-present .gradio-container { --text-xxs: 14px; --text-xs: 16px; --text
     --text-md: 21px; --text-lg: 24px; --text-xl: 30px; --text-xxl: 36px; font-size: 21px; }
 body.kplab-present .prose { font-size: 21px !important; }
 body.kplab-present .js-plotly-plot .main-svg text { font-size: 115%; }
+/* Presentation mode puts each tab's main figure on the first screen of a 1280x720 projector: the header is
+   compact, a tab's explanation shows one line (hover or focus it for the rest), widgets drop their help lines. */
+body.kplab-present #kplab-header h1 { font-size: 1.5rem; }
+body.kplab-present .kplab-intro { display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical;
+    overflow: hidden; cursor: help; }
+body.kplab-present .kplab-intro:hover, body.kplab-present .kplab-intro:focus-within { display: block; }
+body.kplab-present .kplab-intro p { display: inline; }
+body.kplab-present .kplab-intro::after { content: ""; }
+body.kplab-present .info-text { display: none; }
 """
 
 PRESENT_JS = """(on) => { document.body.classList.toggle('kplab-present', !!on);
@@ -150,7 +159,7 @@ def launch_kwargs() -> dict:
 
 def make_demo() -> gr.Blocks:
     demo = build_app()
-    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2)), max_size=64)
     return demo
 
 

@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-ALL = ["startup", "keypoints_tab", "data"]
+ALL = ["startup", "keypoints_tab", "data", "classload"]
 
 
 def main(names):

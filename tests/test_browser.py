@@ -115,3 +115,37 @@ def test_presentation_mode_enlarges_type(page):
     assert after > before
     assert "present=1" in page.page.url
     page.assert_clean()
+
+
+PLOT_IDS = sorted(b.elem_id for b in app.demo.blocks.values() if type(b).__name__ == "Plot" and b.elem_id)
+FIRST_SCREEN = """(ids) => { const vis = e => e && e.offsetParent !== null;
+  const frames = ids.map(i => document.getElementById(i)).filter(vis);
+  const empty = frames.filter(f => !f.querySelector('.js-plotly-plot')).map(f => f.id);
+  const tops = frames.map(f => f.getBoundingClientRect().top + window.scrollY);
+  return {empty, top: tops.length ? Math.min(...tops) : null, n: frames.length}; }"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+@pytest.mark.parametrize("mod", [m for m in TOPICS if m.TAB_ID != "overview"], ids=lambda m: m.TAB_ID)
+def test_presentation_mode_main_figure_on_the_first_screen_and_no_empty_frames(browser, app_url, mod, size):
+    """Opened from its link in presentation mode, a tab's first figure starts in the top 60 % of a projector
+    screen, and every figure frame on the page shows a figure (a result or a drawn placeholder)."""
+    w, h = size
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    page = ctx.new_page()
+    try:
+        page.goto(app_url + f"?tab={mod.TAB_ID}&present=1", wait_until="load")
+        page.wait_for_function("document.body.classList.contains('kplab-present')", timeout=60_000)
+        try:
+            page.wait_for_function(f"(ids) => ({FIRST_SCREEN})(ids).empty.length === 0 && ({FIRST_SCREEN})(ids).n > 0",
+                                   arg=PLOT_IDS, timeout=60_000)
+        except Exception:  # noqa: BLE001 - the assertion below says which frames stayed empty
+            pass
+        page.wait_for_timeout(500)
+        r = page.evaluate(FIRST_SCREEN, PLOT_IDS)
+        assert r["n"] > 0 and not r["empty"], f"empty figure frames: {r['empty']}"
+        assert r["top"] < 0.6 * h, f"first figure starts at {r['top'] / h:.2f} of the screen"
+        if w == 1280:
+            screenshot(page, f"present-{mod.TAB_ID}")
+    finally:
+        ctx.close()

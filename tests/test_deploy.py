@@ -140,7 +140,7 @@ def test_zerogpu_emulation_builds_serves_and_checks_inputs_before_the_gpu(device
         from gradio_client import Client
 
         c = Client(url, verbose=False)
-        with pytest.raises(Exception, match=r"depth \(conv layers\) must be a whole number from 4 to 60; got 500"):
+        with pytest.raises(Exception, match=r"depth \(conv layers\) must be a whole number from 4 to 30; got 500"):
             c.predict(500, 300, api_name="/skip_connections")
         assert "arg-max" in c.predict(*[20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 1.0, 2.5, 0.0, 10.0, 3],
                                       api_name="/two_peaks")[3]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.plotstyle import placeholder
 
 from . import blocks as B
 from . import views as V
@@ -19,14 +20,15 @@ SUMMARY = ("The accuracy / parameters / operations / latency trade-off of a mode
 
 def build():
     gr.Markdown("### Model zoo: accuracy, operations, parameters, latency")
-    zoo = {"text": gr.Markdown(elem_id="arch-zoo-text")}
+    zoo = {}
     with gr.Row():
         zoo["ops"] = gr.Plot(label="Accuracy vs operations", elem_id="arch-zoo-ops")
         zoo["latency"] = gr.Plot(label="Accuracy vs latency", elem_id="arch-zoo-latency")
+    zoo["text"] = gr.Markdown(elem_id="arch-zoo-text")
     measure = gr.Button("Measure latency on this device (about a minute on a 2-core CPU, cached)", variant="primary",
                         elem_id="arch-zoo-measure")
     zoo["table"] = gr.Dataframe(label="Zoo (click a header to sort)", elem_id="arch-zoo-table", max_height=420)
-    ui.on([measure.click], V.zoo_latency, [], zoo, api_name="zoo_latency", on_gpu=True, duration=90, **ui.HEAVY)
+    ui.long_run(measure, None, V.zoo_latency, [], zoo, api_name="zoo_latency", duration=90)
 
     gr.Markdown("### Building blocks: formula vs built module")
     with gr.Row():
@@ -46,17 +48,17 @@ def build():
     gr.Markdown("### Skip connections, trained live")
     with gr.Row():
         k_in = [ui.widget(V.DEPTH), ui.widget(V.SKIP_STEPS)]
-        kgo = gr.Button("Train plain vs residual", variant="primary", elem_id="arch-skip-run")
-        kstop = gr.Button("Stop", variant="stop")
-    skip = {"text": gr.Markdown(elem_id="arch-skip-text"), "plot": gr.Plot(label="Plain vs residual",
-                                                                          elem_id="arch-skip")}
-    ev = ui.on([kgo.click], V.skip_connections, k_in, skip, api_name="skip_connections", on_gpu=True,
-               duration=lambda depth, steps: 10 + depth * steps // 2000, **ui.HEAVY)
-    kstop.click(None, None, None, cancels=[ev])
+        kgo, kstop = ui.run_stop("Train plain vs residual", "arch-skip-run")
+    skip = ui.results("arch-skip", "Plain vs residual", "Press <b>Train plain vs residual</b>: 30 conv layers, "
+                      "200 Adam steps each<br>(about 20 s on a 2-core CPU).")
+    ui.long_run(kgo, kstop, V.skip_connections, k_in, skip, api_name="skip_connections",
+                duration=lambda depth, steps: 10 + depth * steps // 400)
 
     gr.Markdown("### Smaller models: pruning and quantization of a bundled keypoint model")
     cgo = gr.Button("Prune and quantize (about 10 s)", variant="primary", elem_id="arch-compress-run")
-    comp = {"plot": gr.Plot(label="Size vs error", elem_id="arch-compress"),
+    comp = {"plot": gr.Plot(placeholder("Press <b>Prune and quantize</b>: model size against keypoint error<br>"
+                                        "for pruning, fp16 and int8 (about 10 s on a 2-core CPU)."),
+                            label="Size vs error", elem_id="arch-compress"),
             "table": gr.Dataframe(label="Size and error", elem_id="arch-compress-table")}
     ui.on([cgo.click], V.compression, [], comp, api_name="compression", **ui.HEAVY)
 

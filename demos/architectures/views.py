@@ -8,6 +8,7 @@ import pandas as pd
 
 from demos.common.device import device_label, get_device
 from demos.common.params import Choice, Param, Update, takes
+from demos.common.plotstyle import placeholder
 
 from . import blocks as B
 from . import compression as Q
@@ -25,9 +26,11 @@ KERNEL_INDEX = Param("index", "channel / seed (random and first-layer kernels)",
 CIN = Param("cin", "input channels", 8, 512, 64, 8, integer=True)
 COUT = Param("cout", "output channels N", 8, 512, 128, 8, integer=True)
 CONV_SIZE = Param("conv_size", "size (px)", 7, 112, 56, 7, integer=True)
-DEPTH = Param("depth", "depth (conv layers)", 4, 60, 30, 1, integer=True)
-SKIP_STEPS = Param("steps", "steps", 50, 1000, 300, 10, integer=True,
-                   help="1000 steps at depth 60 take about 25 s on a 2-core CPU")
+# time grows as depth x steps, about 3.3 ms per layer and step on 2 cores (`python -m bench worst`: 40 x 300 took
+# 39.5 s), so the longest run allowed, 30 x 250, takes about 25 s
+DEPTH = Param("depth", "depth (conv layers)", 4, 30, 30, 1, integer=True)
+SKIP_STEPS = Param("steps", "steps", 50, 250, 200, 10, integer=True,
+                   help="the longest run (30 layers, 250 steps) takes about 25 s on a 2-core CPU")
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,7 +53,8 @@ def _zoo(entries_latency: dict) -> dict:
         text += "\n\n" + Z.latency_sentence(entries, device_label(dev)) + " (latencies cached for this device)"
     else:
         text += "\n\nPress **Measure latency** to time every model at batch 1 on this device."
-    return {"ops": Z.bubble(entries, "ops"), "latency": Z.bubble(entries, "latency") if have else None,
+    return {"ops": Z.bubble(entries, "ops"), "latency": Z.bubble(entries, "latency") if have else placeholder(
+                "Press <b>Measure latency</b> below: every model timed at batch 1<br>on this device (about 10 s on a 2-core CPU, then cached)."),
             "table": pd.DataFrame(Z.rows(entries)), "text": text}
 
 

@@ -89,6 +89,14 @@ def decode_all(m: torch.Tensor, beta: float, radius: int = 3) -> dict[str, np.nd
     return out
 
 
+def centre_pull(beta: float, heights=(1.0, 10.0, 20.0), at=(16.0, 16.0), sigma: float = 2.0) -> dict:
+    """How far soft-argmax lands from a single Gaussian peak of each height on a SIZE x SIZE map at this beta."""
+    maps = torch.stack([h * gaussian(at[0], at[1], sigma) for h in heights])[:, None]
+    xy = kp.soft_argmax(maps, beta)[:, 0]
+    d = (xy - torch.tensor(at, dtype=xy.dtype)).norm(dim=-1)
+    return {h: float(v) for h, v in zip(heights, d)}
+
+
 def mixture_expectation(x1: float, x2: float, w: float) -> float:
     """Expected x of a probability map that is the mixture (G1 + w G2) / (1 + w) of two equal-width peaks."""
     return (x1 + w * x2) / (1 + w)

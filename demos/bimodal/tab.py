@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.plotstyle import placeholder
 
 from . import views as V
 
@@ -23,7 +24,7 @@ arg-max stays at 20. Here the map is a heatmap and the weights come from softmax
 
 
 def build():
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, elem_classes="kplab-intro")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Group():
@@ -68,8 +69,11 @@ def build():
 
     gr.Markdown("### Real cases: left/right confusion in the symmetric model, and the remedies")
     real_btn = gr.Button("Show the mined cases and the remedy table", variant="primary", elem_id="bm-real")
-    real = {"text": gr.Markdown(elem_id="bm-real-text"), "cases": gr.Plot(label="Cases", elem_id="bm-cases"),
-            "hist": gr.Plot(label="Two-peak scores", elem_id="bm-hist")}
+    real = {"text": gr.Markdown(elem_id="bm-real-text"), "cases": gr.Plot(placeholder("Press <b>Show the mined cases</b> above: the six most two-peaked<br>"
+                                                  "left/right joints of the symmetric model, both decoders marked (about 2 s)."),
+                             label="Cases", elem_id="bm-cases"),
+            "hist": gr.Plot(placeholder("The histogram of two-peak scores appears with the cases."),
+                            label="Two-peak scores", elem_id="bm-hist")}
     ui.on([real_btn.click], V.real_cases, [], real, api_name="real_cases", on_gpu=True, duration=20)
     gr.Markdown("**Switch the remedies' settings and measure them again on the held-out set:**")
     with gr.Row():

@@ -92,3 +92,11 @@ def subplot_grid(rows: int, cols: int, hspace: float, vspace: float, titles=(), 
                           "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": title_size}})
     layout["annotations"] = notes
     return axes, layout
+
+
+def placeholder(text: str, height: int = 320) -> go.Figure:
+    """A figure that says what will appear here and how to get it (no empty frames before a button is pressed)."""
+    return figure([], {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                       "annotations": [{"text": text, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+                                        "showarrow": False, "font": {"size": 20, "color": "#555"}}],
+                       "margin": {"l": 20, "r": 20, "t": 20, "b": 20}}, height=height)

@@ -22,6 +22,7 @@ from gradio.context import LocalContext
 from .errors import UserInputError
 from .gpu import gpu as gpu_decorator
 from .params import Choice, Flag, Many, Opaque, Param, Update
+from .plotstyle import placeholder
 
 log = logging.getLogger("kplab")
 
@@ -34,9 +35,13 @@ INTERNAL = ("This panel could not be computed because of an internal error (it i
 # component at index 0 ..."), and its errors blank the outputs. These subclasses skip them: the parameter
 # records (demos/common/params.py) and the image helper (demos/common/images.py) check every value instead.
 
-class _BuiltinFrontend:
-    """Present the subclass to the page as its Gradio parent, so the browser uses the built-in frontend
-    (a new block name would make Gradio look for a custom component's files)."""
+class _RawValue:
+    """Hand the raw value to the handler (the records check it), and present the subclass to the page as its
+    Gradio parent, so the browser uses the built-in frontend (a new block name would make Gradio look for a
+    custom component's files)."""
+
+    def preprocess(self, payload):
+        return payload
 
     def get_block_name(self) -> str:
         return type(self).__mro__[2].__name__.lower()
@@ -49,27 +54,23 @@ class _BuiltinFrontend:
         return cls.__mro__[2].get_component_class_id()
 
 
-class Slider(_BuiltinFrontend, gr.Slider):
-    def preprocess(self, payload):
-        return payload
+class Slider(_RawValue, gr.Slider):
+    pass
 
 
-class Dropdown(_BuiltinFrontend, gr.Dropdown):
-    def preprocess(self, payload):
-        return payload
+class Dropdown(_RawValue, gr.Dropdown):
+    pass
 
 
-class Checkbox(_BuiltinFrontend, gr.Checkbox):
-    def preprocess(self, payload):
-        return payload
+class Checkbox(_RawValue, gr.Checkbox):
+    pass
 
 
-class CheckboxGroup(_BuiltinFrontend, gr.CheckboxGroup):
-    def preprocess(self, payload):
-        return payload
+class CheckboxGroup(_RawValue, gr.CheckboxGroup):
+    pass
 
 
-class ImagePath(_BuiltinFrontend, gr.Image):
+class ImagePath(_RawValue, gr.Image):
     """An image upload whose handler receives the uploaded file's path (as Gradio's ``type="filepath"``, but
     without Gradio opening the file first), decoded later by ``load_image``. No ``__init__`` of its own: Gradio
     reads a component's properties from its constructor's signature."""
@@ -248,6 +249,27 @@ def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
         return pack(result, names)
 
     gr.context.Context.root_block.load(cached, None, [outputs[n] for n in names], api_visibility="private")
+
+
+def results(elem_id: str, label: str, waiting: str) -> dict:
+    """The outputs of a long run: its text and its plot, which says what will appear and how long it takes
+    until the run has been started (no empty frame)."""
+    return {"text": gr.Markdown(elem_id=f"{elem_id}-text"),
+            "plot": gr.Plot(placeholder(waiting), label=label, elem_id=elem_id)}
+
+
+def run_stop(text: str, elem_id: str):
+    """A primary button that starts a long run, and its Stop button beside it."""
+    return gr.Button(text, variant="primary", elem_id=elem_id), gr.Button("Stop", variant="stop")
+
+
+def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_name: str, duration):
+    """A long run started by ``button``: on the GPU (ZeroGPU: ``duration`` seconds or a function of the inputs),
+    in the shared long-run queue slot, cancelled by ``stop`` (a button, or None)."""
+    event = on([button.click], fn, inputs, outputs, api_name=api_name, on_gpu=True, duration=duration, **HEAVY)
+    if stop is not None:
+        stop.click(None, None, None, cancels=[event])
+    return event
 
 
 # Long computations (training runs, timing the model zoo) share one queue slot, so on a small CPU one visitor's

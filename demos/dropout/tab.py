@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.plotstyle import placeholder
 
 from . import views as V
 
@@ -21,7 +22,7 @@ rescaled per weight — which is why **AdamW** applies the decay directly (decou
 
 
 def build():
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, elem_classes="kplab-intro")
     gr.Markdown("### 1. One dropout pass")
     seed = gr.State(0)
     with gr.Row():
@@ -40,15 +41,16 @@ def build():
     gr.Markdown("### 2. Over-fitting, live: p = 0, 0.2, 0.5 (and Monte-Carlo dropout)")
     with gr.Row():
         of_in = [ui.widget(V.EPOCHS), ui.widget(V.MC)]
-        run = gr.Button("Train", variant="primary", elem_id="do-train")
-        stop = gr.Button("Stop", variant="stop")
+        run, stop = ui.run_stop("Train", "do-train")
     of = {"text": gr.Markdown(elem_id="do-overfit-text")}
     with gr.Row():
-        of["curves"] = gr.Plot(label="Loss curves", elem_id="do-overfit")
-        of["mc"] = gr.Plot(label="Monte-Carlo dropout", elem_id="do-mc")
-    ev = ui.on([run.click], V.dropout_overfit, of_in, of, api_name="dropout_overfit", on_gpu=True,
-               duration=lambda epochs, mc_samples: 10 + epochs // 100, **ui.HEAVY)
-    stop.click(None, None, None, cancels=[ev])
+        of["curves"] = gr.Plot(placeholder("Press <b>Train</b>: p = 0, 0.2 and 0.5 on 24 noisy points,<br>"
+                                           "1500 epochs each (about 20 s on a 2-core CPU)."), label="Loss curves",
+                               elem_id="do-overfit")
+        of["mc"] = gr.Plot(placeholder("After training: Monte-Carlo dropout, the p = 0.2 net<br>run many times with dropout on."),
+                           label="Monte-Carlo dropout", elem_id="do-mc")
+    ui.long_run(run, stop, V.dropout_overfit, of_in, of, api_name="dropout_overfit",
+                duration=lambda epochs, mc_samples: 10 + epochs // 100)
 
     gr.Markdown("### 3. Weight decay: SGD vs Adam")
     with gr.Row():
@@ -59,10 +61,12 @@ def build():
             with gr.Row():
                 wd_epochs = ui.widget(V.WD_EPOCHS)
                 wd_run = gr.Button("Train Adam + L2 vs AdamW", variant="primary", elem_id="do-wd-run")
-            wdc = {"text": gr.Markdown(elem_id="do-wd-text"), "plot": gr.Plot(label="Adam vs AdamW", elem_id="do-wd")}
+            wdc = {"text": gr.Markdown(elem_id="do-wd-text"), "plot": gr.Plot(placeholder("Press <b>Train Adam + L2 vs AdamW</b>: weight norms and validation loss,<br>"
+                                                                "1000 epochs (about 15 s on a 2-core CPU)."),
+                                                    label="Adam vs AdamW", elem_id="do-wd")}
     ui.on([lr.release, wd.release], V.sgd_weight_decay_step, [lr, wd], sgd, api_name="sgd_weight_decay_step")
-    ui.on([wd_run.click], V.adam_vs_adamw, [wd, wd_epochs], wdc, api_name="adam_vs_adamw", on_gpu=True,
-          duration=lambda wd, wd_epochs: 10 + wd_epochs // 100, **ui.HEAVY)
+    ui.long_run(wd_run, None, V.adam_vs_adamw, [wd, wd_epochs], wdc, api_name="adam_vs_adamw",
+                duration=lambda wd, wd_epochs: 10 + wd_epochs // 100)
 
     ui.first_view(V.dropout_steps, st)
     ui.first_view(V.sgd_weight_decay_step, sgd)

@@ -10,12 +10,14 @@ from . import compute as C
 P = Param("p", "drop probability p", 0, 1, 0.5, 0.01)
 SEED = Opaque("seed", 0)
 MASKS = Param("masks", "masks to average", 10, 2000, 1000, 10, integer=True)
-EPOCHS = Param("epochs", "epochs (full batch, Adam)", 100, 3000, 1500, 100, integer=True,
-               help="3000 epochs take about 20 s on a 2-core CPU")
+# bounds from `python -m bench worst` (3000 epochs: 38 s for the three nets, 44 s for Adam vs AdamW)
+EPOCHS = Param("epochs", "epochs (full batch, Adam)", 100, 2000, 1500, 100, integer=True,
+               help="2000 epochs take about 25 s on a 2-core CPU")
 MC = Param("mc_samples", "Monte-Carlo samples", 10, 500, 100, 10, integer=True)
 LR = Param("lr", "SGD learning rate", 0.001, 1, 0.1, 0.001)
 WD = Param("wd", "λ (weight decay)", 0, 1, 0.05, 0.005)
-WD_EPOCHS = Param("wd_epochs", "epochs", 100, 3000, 1500, 100, integer=True)
+WD_EPOCHS = Param("wd_epochs", "epochs", 100, 1500, 1000, 100, integer=True,
+                  help="1500 epochs take about 22 s on a 2-core CPU")
 
 
 @takes(P, SEED, MASKS)

@@ -40,7 +40,7 @@ OUT_NAMES = ["overlay", "grid_h", "grid_p", "zoom", "table", "csv", "summary", "
 
 
 def build():
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, elem_classes="kplab-intro")
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
@@ -60,12 +60,12 @@ def build():
                 model = ui.widget(V.MODEL, elem_id="kp-model", scale=2)
                 beta = ui.widget(V.BETA, elem_id="kp-beta", scale=2)
             with gr.Row():
-                shown = ui.widget(V.SHOWN, scale=3)
-                joint = ui.widget(V.JOINT, scale=1)
-            summary = gr.Markdown(elem_id="kp-summary")
-            with gr.Row():
                 overlay = gr.Plot(label="Keypoints", elem_id="kp-overlay")
                 zoom = gr.Plot(label="Zoom at heatmap resolution", elem_id="kp-zoom")
+            with gr.Row():  # what the two figures show: right under them
+                shown = ui.widget(V.SHOWN, scale=3)
+                joint = ui.widget(V.JOINT, scale=1)
+            summary = gr.Markdown(elem_id="kp-summary")  # below the figures, so they start on the first screen
     with gr.Tabs():
         with gr.Tab("Probability maps"):
             grid_p = gr.Plot(label="Probability maps", elem_id="kp-grid-probs")

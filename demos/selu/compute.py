@@ -16,7 +16,6 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, style
-from demos.common.rng import seeded
 
 # The SELU constants to full precision; torch.nn.SELU uses these values.
 ALPHA = 1.6732632423543772848170429916717
@@ -184,6 +183,38 @@ def lecun_normal_(w: torch.Tensor, generator=None) -> torch.Tensor:
         return w.normal_(0.0, 1.0 / math.sqrt(w.shape[1]), generator=generator)
 
 
+class Dropout(nn.Module):
+    """torch's dropout (keep with probability 1 - p, scale by 1/(1 - p)) drawing its masks from its own
+    generator, so a long run never holds the process-wide seed lock (demos/common/rng.py)."""
+
+    def __init__(self, p: float, generator: torch.Generator):
+        super().__init__()
+        self.p, self.generator = p, generator
+
+    def mask(self, x):
+        keep = torch.rand(x.shape, generator=self.generator) >= self.p
+        return keep.to(x.device, x.dtype)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        return x * self.mask(x) / (1 - self.p)
+
+
+class AlphaDropout(Dropout):
+    """torch's AlphaDropout with its own generator. As ATen's alpha dropout: dropped units are set to
+    -lambda*alpha (SELU's saturation value), then a*x + b restores mean 0 and variance 1:
+    a = ((1 - p)(1 + p alpha'^2))^(-1/2), b = a * alpha' * p, with alpha' = lambda*alpha = 1.7581."""
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        ap = ALPHA * LAMBDA
+        keep = self.mask(x)
+        a = 1.0 / math.sqrt((ap * ap * self.p + 1) * (1 - self.p))
+        return x * keep * a + (keep - 1) * ap * a + ap * a * self.p
+
+
 def build_net(activation: str, depth: int, width: int, dropout: str | None = None, p: float = 0.1,
               seed: int = 0, init: str = "lecun") -> nn.Sequential:
     if activation not in ACTIVATIONS:
@@ -211,9 +242,9 @@ def build_net(activation: str, depth: int, width: int, dropout: str | None = Non
             layers.append({"SELU": nn.SELU(), "ReLU": nn.ReLU(), "ReLU (He init)": nn.ReLU(),
                            "tanh": nn.Tanh()}[activation])
         if dropout == "alpha":
-            layers.append(nn.AlphaDropout(p))
+            layers.append(AlphaDropout(p, gen))
         elif dropout == "standard":
-            layers.append(nn.Dropout(p))
+            layers.append(Dropout(p, gen))
         blocks.append(nn.Sequential(*layers))
     return nn.Sequential(*blocks)  # one block per layer: Linear, [BatchNorm], activation, [dropout]
 
@@ -252,11 +283,7 @@ def run_deep(activations=ACTIVATIONS, depth: int = 32, width: int = 512, batch: 
     out = {}
     for act in activations:
         net = build_net(act, depth, width, dropout if act == "SELU" else None, p, seed).to(device).train()
-        if dropout and act == "SELU":
-            with seeded(seed):  # dropout masks come from torch's global generator
-                out[act] = layer_stats(net, x, keep_hist=depths)
-        else:
-            out[act] = layer_stats(net, x, keep_hist=depths)
+        out[act] = layer_stats(net, x, keep_hist=depths)  # dropout masks come from the net's own generator
     out["_depths"] = depths
     return out
 

@@ -29,7 +29,7 @@ For ReLU the fair baseline is He/Kaiming init (variance 2/n); with LeCun's 1/n t
 
 
 def build():
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, elem_classes="kplab-intro")
     gr.Markdown("### The mapping g and its fixed point")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -46,8 +46,7 @@ def build():
     deep = {"text": gr.Markdown(elem_id="selu-deep-text"),
             "plot": gr.Plot(label="Per-layer statistics", elem_id="selu-deep"),
             "hists": gr.Plot(label="Histograms", elem_id="selu-hist")}
-    ui.on([run.click], V.selu_deep, [depth, width, mean0, var0], deep, api_name="selu_deep", on_gpu=True,
-          duration=30, **ui.HEAVY)
+    ui.long_run(run, None, V.selu_deep, [depth, width, mean0, var0], deep, api_name="selu_deep", duration=30)
 
     gr.Markdown("### AlphaDropout keeps the fixed point; dropout breaks it")
     with gr.Row():
@@ -55,8 +54,7 @@ def build():
         run_d = gr.Button("Compare", variant="primary", elem_id="selu-dropout-run")
     drop = {"text": gr.Markdown(elem_id="selu-dropout-text"),
             "plot": gr.Plot(label="Dropout comparison", elem_id="selu-dropout")}
-    ui.on([run_d.click], V.selu_dropout, [p, depth, width], drop, api_name="selu_dropout", on_gpu=True,
-          duration=30, **ui.HEAVY)
+    ui.long_run(run_d, None, V.selu_dropout, [p, depth, width], drop, api_name="selu_dropout", duration=30)
 
     ui.first_view(V.selu_field, fld)
     ui.first_view(V.selu_deep, deep)

@@ -75,3 +75,13 @@ def test_zero_width_is_a_single_cell():
 def test_bad_beta():
     with pytest.raises(UserInputError):
         compute.decode_all(torch.zeros(64, 64, dtype=torch.float64), float("nan"))
+
+
+def test_centre_pull_follows_the_published_numbers():
+    """docs/facts.md 1.1: 64x64 map, beta 1: height 1 about 21 px off, 10 about 1.3 px, 20 under 0.1 px; a larger
+    beta shrinks the pull."""
+    from demos.bimodal import compute as C
+
+    pull = C.centre_pull(1.0)
+    assert 18 < pull[1.0] < 25 and 0.9 < pull[10.0] < 1.7 and pull[20.0] < 0.1
+    assert C.centre_pull(10.0)[1.0] < pull[1.0] / 5

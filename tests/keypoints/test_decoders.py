@@ -164,3 +164,35 @@ def test_bad_shapes_are_refused():
         D.argmax(torch.zeros(4, 4))
     with pytest.raises(ValueError, match="unknown decoder"):
         D.decode(torch.zeros(1, 1, 4, 4), "median")
+
+
+def test_dark_on_logit_maps_finds_the_peak_not_the_trough():
+    """An integral model's logits are often <= 0 everywhere. Rescaling such a map after the blur used to flip it
+    and DARK returned the arg-min; it must land on the peak, as close as arg-max or closer."""
+    g = torch.Generator().manual_seed(1)
+    mu = torch.rand(500, 2, generator=g, dtype=torch.float64) * 16 + 8
+    logits = torch.log(gaussian_maps(mu, 32, 1.5).clamp_min(1e-6)) - 5.0  # max about -5, log-Gaussian shape
+    assert logits.amax().item() < 0
+    for log_domain in (None, True):
+        e = err(D.dark(logits, sigma=1.0, log_domain=log_domain), mu)
+        assert e.max().item() < 1.0
+        assert e.mean().item() <= err(D.argmax(logits), mu).mean().item()
+
+
+def test_dark_is_no_worse_than_argmax_near_the_edge():
+    """Within two cells of the border the blur's padding skews the log-map; DARK keeps the arg-max there (as
+    mmpose does) instead of stepping the wrong way."""
+    g = torch.Generator().manual_seed(2)
+    n = 1000
+    mu = torch.rand(n, 2, generator=g, dtype=torch.float64) * 2.0  # within 2 px of the top-left corner
+    mu[n // 2:] = 32 - mu[n // 2:]  # and of the bottom-right corner
+    h = gaussian_maps(mu, 32, 1.5)
+    assert (err(D.dark(h), mu) <= err(D.argmax(h), mu) + 1e-9).all()
+
+
+def test_every_registered_decoder_decodes_and_has_its_record():
+    h = gaussian_maps(torch.tensor([[10.3, 12.7]], dtype=torch.float64), 32, 1.5)
+    for name, rec in D.REGISTRY.items():
+        assert rec.label and rec.colour.startswith("#") and rec.marker
+        xy = D.decode(h, name, beta=20.0)[0, 0]
+        assert (xy - torch.tensor([10.3, 12.7], dtype=torch.float64)).norm() < 0.75, name

@@ -102,3 +102,20 @@ def test_limits(kw):
 def test_nan_input_is_refused():
     with pytest.raises(UserInputError):
         C.run_deep(["SELU"], depth=2, width=8, mean0=float("nan"))
+
+
+def test_own_generator_dropouts_match_torch_in_distribution():
+    """The SELU tab's dropouts draw from their own generator (no global seed lock); their statistics equal
+    torch's nn.Dropout / nn.AlphaDropout on the same input (docs/facts.md 5)."""
+    import torch
+
+    x = torch.randn(2000, 512, generator=torch.Generator().manual_seed(3))
+    for mine, ref in ((C.AlphaDropout(0.2, torch.Generator().manual_seed(0)), torch.nn.AlphaDropout(0.2)),
+                      (C.Dropout(0.2, torch.Generator().manual_seed(0)), torch.nn.Dropout(0.2))):
+        a, b = mine.train()(x), ref.train()(x)
+        assert abs(float(a.mean()) - float(b.mean())) < 0.01 and abs(float(a.var()) - float(b.var())) < 0.02
+        assert torch.equal(mine.eval()(x), x)
+    # dropped units of AlphaDropout sit at one value: a * (-lambda*alpha) + b
+    ad = C.AlphaDropout(0.5, torch.Generator().manual_seed(1)).train()
+    y = ad(torch.zeros(1, 10000) + 5.0)
+    assert len(torch.unique(y.round(decimals=4))) == 2

@@ -1,0 +1,178 @@
+"""A class at once: N students clicking quick controls (think time 1-3 s) while K of them start a long run.
+
+    python -m bench classload                 # N = 1, 20 and 40, K = 2, 40 s each
+    python -m bench.classload --students 20 --long 2 --seconds 40
+
+Starts the app on a free 127.0.0.1 port (offline), drives it with gradio_client threads, and stops by itself
+after ``--seconds`` (every thread finishes its current call, then stops). Prints p50 / p95 / max per endpoint,
+errors, the server's CPU use (cores busy, from /proc) and its peak memory (VmHWM). Baseline for the ratio
+column: one student's median quick click, measured in the same run (N = 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "demos/keypoints/examples/default-solid-1000003.png"
+PEAKS = [20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 0.9, 2.5, 0.0, 10.0, 3]
+
+
+def quick_calls():
+    """(endpoint, args) of the quick controls a student touches, with jittered values."""
+    r = random.random
+    return [
+        ("/two_peaks", PEAKS[:6] + [round(0.5 + r(), 2)] + PEAKS[7:]),
+        ("/exp_normalize", [int(60 + 60 * r())]),
+        ("/batchnorm_steps", ["Gaussian", int(4 + 28 * r()), 1, 1.0, 0.0, True]),
+        ("/norm_variants", [int(4 * r()), int(8 * r()), 2]),
+        ("/dropout_steps", [round(r(), 2), 500]),
+        ("/sgd_weight_decay_step", [0.1, round(r() * 0.5, 3)]),
+        ("/selu_field", [0.0, 1.0, round(r() - 0.5, 2), 2.0, 12, 1.0]),
+        ("/separable", ["ring 7×7", 0, 64, 128, 56]),
+        ("/keypoints", None),  # upload, then a beta change on it: see Student.keypoints
+    ]
+
+
+LONG = ("/norm_live_training", [0.1, 300])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds used so far, peak resident memory in kB) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+               if line.startswith("VmHWM"))
+    return cpu, hwm
+
+
+class Student(threading.Thread):
+    def __init__(self, url, deadline, results, errors, long_run=False, seed=0):
+        super().__init__(daemon=True)
+        self.url, self.deadline, self.results, self.errors, self.long_run = url, deadline, results, errors, long_run
+        self.rng = random.Random(seed)
+
+    def call(self, client, endpoint, args, label=None):
+        t = time.perf_counter()
+        try:
+            out = client.predict(*args, api_name=endpoint)
+            self.results.setdefault(label or endpoint, []).append(time.perf_counter() - t)
+            return out
+        except Exception as e:  # noqa: BLE001 - counted, the run goes on
+            self.errors.append(f"{endpoint}: {str(e)[:120]}")
+
+    def run(self):
+        from gradio_client import Client, handle_file
+
+        client = Client(self.url, verbose=False)
+        if self.long_run:
+            while time.time() < self.deadline:
+                self.call(client, *LONG, label="long: " + LONG[0])
+            return
+        while time.time() < self.deadline:
+            endpoint, args = self.rng.choice(quick_calls())
+            if endpoint == "/keypoints":
+                self.call(client, "/analyse_image", [handle_file(str(EXAMPLE)), "heatmap-s4", 20.0,
+                                                     ["argmax", "soft_argmax"], "l_wrist"])
+            else:
+                self.call(client, endpoint, args)
+            time.sleep(self.rng.uniform(1.0, 3.0))
+
+
+def run_load(students: int, long_runs: int, seconds: float) -> dict:
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url, timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        from gradio_client import Client
+        Client(url, verbose=False).predict(*PEAKS, api_name="/two_peaks")  # warm the caches once
+        cpu0, _ = _proc_stat(proc.pid)
+        t0 = time.time()
+        results, errors = {}, []
+        threads = [Student(url, t0 + seconds, results, errors, long_run=i < long_runs, seed=i)
+                   for i in range(students + long_runs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 120)
+        wall = time.time() - t0
+        cpu1, hwm = _proc_stat(proc.pid)
+        rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                       if line.startswith("VmRSS")))
+        return {"results": results, "errors": errors, "cores_busy": (cpu1 - cpu0) / wall, "peak_mb": hwm / 1024,
+                "rss_mb": rss / 1024, "wall": wall}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def report(n: int, k: int, r: dict, baseline: float | None) -> str:
+    lines = [f"## {n} students + {k} long runs, {r['wall']:.0f} s: {len(r['errors'])} errors, "
+             f"{r['cores_busy']:.2f} cores busy, peak memory {r['peak_mb']:.0f} MB (RSS at the end {r['rss_mb']:.0f} MB)",
+             f"{'endpoint':<28} {'calls':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'p50 / 1 student':>16}"]
+    quick = []
+    for name, xs in sorted(r["results"].items()):
+        if not name.startswith("long"):
+            quick += xs
+        ratio = f"{statistics.median(xs) / baseline:.1f}" if baseline else "-"
+        lines.append(f"{name:<28} {len(xs):>6} {statistics.median(xs):>7.2f} {_pct(xs, 0.95):>7.2f} {max(xs):>7.2f} "
+                     f"{ratio:>16}")
+    if quick:
+        lines.append(f"{'all quick controls':<28} {len(quick):>6} {statistics.median(quick):>7.2f} "
+                     f"{_pct(quick, 0.95):>7.2f} {max(quick):>7.2f}")
+    for e in r["errors"][:5]:
+        lines.append(f"error: {e}")
+    return "\n".join(lines)
+
+
+def run(sizes=(1, 20, 40), long_runs: int = 2, seconds: float = 40) -> str:
+    out, baseline = [], None
+    for n in sizes:
+        r = run_load(n, long_runs if n > 1 else 0, seconds)
+        quick = [x for name, xs in r["results"].items() if not name.startswith("long") for x in xs]
+        if n == 1 and quick:
+            baseline = statistics.median(quick)
+        out.append(report(n, long_runs if n > 1 else 0, r, baseline))
+    return "\n\n".join(out)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--students", type=int, nargs="*", default=[1, 20, 40])
+    ap.add_argument("--long", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=40)
+    a = ap.parse_args()
+    print(run(tuple(a.students), a.long, a.seconds))
