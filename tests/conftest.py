@@ -27,6 +27,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def http_server(status: int, body: bytes = b"{}", headers: dict | None = None):
+    """A local HTTP server on 127.0.0.1 that answers every GET, HEAD and POST with ``status`` and ``body``;
+    returns (url, server) — call server.shutdown() when done."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(status)
+            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}", srv
+
+
 @pytest.fixture(scope="session")
 def app_url():
     port = free_port()

@@ -3,12 +3,10 @@ model cards' usage snippets, and `demo` at module level."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, http_server
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import publish  # noqa: E402
@@ -91,21 +89,8 @@ def test_demo_is_exposed_at_module_level():
 @pytest.fixture
 def device_api():
     """A stand-in for ZeroGPU's device API: answers the start-up report, nothing else is needed here."""
-    class OK(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        do_GET = do_POST  # noqa: N815
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OK)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    url, srv = http_server(200)
+    yield url
     srv.shutdown()
 
 

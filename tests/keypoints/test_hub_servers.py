@@ -4,9 +4,7 @@ answers 404 to everything. Nothing the Hub does may make a user wait more than 5
 from __future__ import annotations
 
 import hashlib
-import http.server
 import socket
-import threading
 import time
 from types import SimpleNamespace
 
@@ -14,6 +12,7 @@ import pytest
 import torch
 
 from demos.keypoints import hub, photo
+from tests.conftest import http_server
 
 LIMIT_S = 5.0
 
@@ -42,22 +41,9 @@ def silent():
 
 @pytest.fixture(scope="module")
 def missing():
-    class NotFound(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("X-Error-Code", "RepoNotFound")
-            self.end_headers()
-            self.wfile.write(b'{"error": "Repository not found"}')
-
-        do_HEAD = do_GET  # noqa: N815
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    """Answers 404 to everything, as the Hub does for a repo that does not exist."""
+    url, srv = http_server(404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"})
+    yield url
     srv.shutdown()
 
 

@@ -1,46 +1,15 @@
-"""The selu tab's wiring: widgets from the views' parameter records, named endpoints, one error path."""
+"""The SELU tab: the deep-network sliders end where the worst case stays within the class budget."""
 
 from __future__ import annotations
 
-import gradio as gr
-import pytest
-
-from demos.selu import tab
+from demos.selu import compute as C
 from demos.selu import views as V
-from demos.common import ui
-from tests.tab_checks import api_names, build, check_widgets_match_records, views_of
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return build(tab)
+def test_depth_and_width_end_at_the_measured_bounds():
+    assert (V.DEPTH.hi, V.WIDTH.hi) == (C.MAX_DEPTH, C.MAX_WIDTH) == (64, 1024)
 
 
-def test_widgets_come_from_the_records(demo):
-    assert check_widgets_match_records(demo, V) >= 2
-
-
-PRIVATE = ()
-
-
-def test_every_view_has_a_named_endpoint(demo):
-    names = api_names(demo)
-    missing = [f.__name__ for f in views_of(V) if f.__name__ not in names and f.__name__ not in PRIVATE]
-    assert not missing
-
-
-@pytest.mark.parametrize("view", views_of(V), ids=lambda f: f.__name__)
-def test_out_of_range_values_get_the_records_sentence(view):
-    """Through the same handler the app uses: each numeric parameter above its maximum is refused with a
-    sentence naming it and its range, before anything is computed."""
-    from demos.common.params import Param
-    for i, rec in enumerate(view.params):
-        if not isinstance(rec, Param):
-            continue
-        args = [r.default for r in view.params]
-        args[i] = rec.hi + 1000
-        h = ui.handler(view, ["x"])
-        with pytest.raises(gr.Error, match=f"must be {rec.range_text}; got"):
-            result = h(*args)
-            if hasattr(result, "__next__"):
-                next(result)
+def test_deep_view_shows_relu_with_he_init():
+    out = V.selu_deep(8, 64, 0.0, 1.0)
+    assert "He init" in out["text"]
