@@ -14,7 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
-from demos.common.errors import UserInputError, number
+from demos.common.errors import UserInputError
+from demos.common.params import Param
 from demos.common.plotstyle import PALETTE, style
 from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
@@ -22,9 +23,13 @@ from demos.common.tasks import noisy_sine
 P_COLORS = {0.0: PALETTE[3], 0.2: PALETTE[0], 0.5: PALETTE[2]}
 
 
+# The drop probability, declared once: torch accepts [0, 1] ('dropout probability has to be between 0 and 1')
+DROP_P = Param("p", "drop probability p", 0, 1, 0.5, 0.01)
+
+
 def check_p(p) -> float:
-    """A drop probability in [0, 1] (torch raises 'dropout probability has to be between 0 and 1' otherwise)."""
-    return number(p, "The drop probability", 0.0, 1.0)
+    """A drop probability in [0, 1], or UserInputError with the record's sentence."""
+    return DROP_P.check(p)
 
 
 def activations(size: int = 16) -> torch.Tensor:

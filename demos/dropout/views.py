@@ -7,7 +7,7 @@ from demos.common.params import Opaque, Param, takes
 
 from . import compute as C
 
-P = Param("p", "drop probability p", 0, 1, 0.5, 0.01)
+P = C.DROP_P
 SEED = Opaque("seed", 0)
 MASKS = Param("masks", "masks to average", 10, 2000, 1000, 10, integer=True)
 # bounds from `python -m bench worst` (3000 epochs: 38 s for the three nets, 44 s for Adam vs AdamW)
