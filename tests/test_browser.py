@@ -149,3 +149,21 @@ def test_presentation_mode_main_figure_on_the_first_screen_and_no_empty_frames(b
             screenshot(page, f"present-{mod.TAB_ID}")
     finally:
         ctx.close()
+
+
+def test_a_bad_upload_gets_a_toast_and_the_figures_stay(page, tmp_path):
+    """A text file named .png: one plain sentence in a warning toast, and the figures already on screen stay."""
+    p = page.page
+    p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
+    p.wait_for_selector("#kp-overlay .js-plotly-plot", timeout=60_000)
+    summary = p.locator("#kp-summary").inner_text()
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not a picture")
+    p.locator("#kp-image input[type=file]").set_input_files(str(bad))
+    p.wait_for_selector("[data-testid='toast-body']", timeout=30_000)
+    toast = " ".join(t.inner_text() for t in p.locator("[data-testid='toast-body']").all())
+    assert "notes.png is not an image this app can read" in toast
+    assert "/tmp" not in toast and "Error:" not in toast
+    p.wait_for_timeout(500)
+    assert p.locator("#kp-overlay .js-plotly-plot").count() == 1  # the figures stay
+    assert p.locator("#kp-summary").inner_text() == summary
