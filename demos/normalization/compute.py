@@ -180,7 +180,7 @@ def figure_running(res: dict, channel: int) -> go.Figure:
                                  line=dict(color=PALETTE[1], width=2, dash="dash"), showlegend=col == 1), 1, col)
     fig.update_xaxes(title_text="training step")
     return style(fig, f"Running statistics, channel {channel}", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(t=70, b=120))
+                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(t=70, b=150))
 
 
 def figure_eval(res: dict, channel: int) -> go.Figure:
@@ -192,7 +192,7 @@ def figure_eval(res: dict, channel: int) -> go.Figure:
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="normalized value")
     return style(fig, "One test image at inference", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(t=70, b=120))
+                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(t=70, b=150))
 
 
 # --- variants ---------------------------------------------------------------------------------------------
