@@ -48,9 +48,10 @@ def bimodal(page):
     for elem in ("bm-maps", "bm-slice", "bm-sweep", "bm-overflow"):  # drawn when the page loads
         wait_plot(page, elem)
     assert "distance to the higher peak" in page.locator("#bm-table").inner_text()
-    page.locator("#bm-real").click()
+    page.locator("#bm-real").click()  # the plot shows a placeholder until then: wait for the result itself
+    page.wait_for_function("document.querySelector('#bm-real-text')?.innerText.includes('windowed integral')",
+                           timeout=60_000)
     wait_plot(page, "bm-cases")
-    assert "windowed integral" in page.locator("#bm-real-text").inner_text()
     page.locator("#bm-remeasure").click()
     page.wait_for_function("document.querySelector('#bm-remeasure-text')?.innerText.includes('Measured live')",
                            timeout=60_000)
@@ -91,8 +92,10 @@ def architectures(page):
     for elem in ("arch-zoo-ops", "arch-blocks", "arch-separable", "arch-shuffle"):
         wait_plot(page, elem, timeout=120_000)
     assert "equal" in page.locator("#arch-blocks-text").inner_text()
-    page.locator("#arch-compress-run").click()
-    wait_plot(page, "arch-compress", timeout=120_000)
+    page.locator("#arch-compress-run").click()  # a placeholder until the sweep is done: wait for its table
+    page.wait_for_function("document.querySelector('#arch-compress-table')?.innerText.includes('pruned')",
+                           timeout=120_000)
+    wait_plot(page, "arch-compress")
 
 
 CHECKS = {"architectures": architectures, "keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
