@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from demos.common.serve import start_app, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "demos/keypoints/examples/default-solid-1000003.png"
@@ -45,12 +43,6 @@ def quick_calls():
 
 
 LONG = ("/norm_live_training", [0.1, 300])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _proc_stat(pid: int) -> tuple[float, int]:
@@ -97,18 +89,8 @@ class Student(threading.Thread):
 
 
 def run_load(students: int, long_runs: int, seconds: float) -> dict:
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
+    proc, url, _ = start_app(seconds=300)
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(url, timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         from gradio_client import Client
         Client(url, verbose=False).predict(*PEAKS, api_name="/two_peaks")  # warm the caches once
         cpu0, _ = _proc_stat(proc.pid)
@@ -127,11 +109,7 @@ def run_load(students: int, long_runs: int, seconds: float) -> dict:
         return {"results": results, "errors": errors, "cores_busy": (cpu1 - cpu0) / wall, "peak_mb": hwm / 1024,
                 "rss_mb": rss / 1024, "wall": wall}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def _pct(xs, q):

@@ -7,43 +7,22 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from demos.common.serve import start_app, stop
 
 from .common import table
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def first_page_seconds() -> float:
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    t0 = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - t0
-            except OSError:
-                if p.poll() is not None:
-                    raise RuntimeError("app exited")
-                time.sleep(0.05)
-    finally:
-        p.terminate()
-        p.wait(10)
+    proc, _, seconds = start_app(seconds=300)
+    stop(proc)
+    return seconds
 
 
 def import_times() -> list[tuple[str, float]]:

@@ -7,14 +7,12 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port, http_server
+from demos.common.serve import start_app, stop
+from tests.conftest import ROOT, http_server
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import publish  # noqa: E402
@@ -108,20 +106,12 @@ def test_zerogpu_emulation_builds_serves_and_checks_inputs_before_the_gpu(device
                HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr[-1500:]
-    port = free_port()
     log = open(tmp_path / "zero.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
     try:
-        url = f"http://127.0.0.1:{port}/"
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(url, timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the ZeroGPU-emulated app did not serve: " + (tmp_path / "zero.log").read_text()[-1500:])
+        proc, url, _ = start_app(env=env, log=log, seconds=120)
+    except RuntimeError as e:
+        pytest.fail(f"the ZeroGPU-emulated app: {e}: " + (tmp_path / "zero.log").read_text()[-1500:])
+    try:
         from gradio_client import Client
 
         c = Client(url, verbose=False)
@@ -130,6 +120,5 @@ def test_zerogpu_emulation_builds_serves_and_checks_inputs_before_the_gpu(device
         assert "arg-max" in c.predict(*[20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 1.0, 2.5, 0.0, 10.0, 3],
                                       api_name="/two_peaks")[3]
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop(proc)
         log.close()
