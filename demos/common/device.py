@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import torch
 
@@ -17,6 +18,20 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
+def configure_threads() -> int:
+    """One torch (OpenMP) thread per request, unless KPLAB_TORCH_THREADS says otherwise; returns the count.
+
+    Gradio runs handlers in worker threads. Measured on the 2-core machine this lab is built on
+    (bench/threads.py): a training run in a worker thread took 2-4x *longer* with torch's default of 2 threads
+    than with 1 (each request thread gets its own OpenMP team, and the teams oversubscribe the cores), while in
+    the main thread 2 threads were only ~20 % faster than 1. With one thread per request, two requests use
+    both cores (the queue runs two at once) and none slows the other down.
+    """
+    n = int(os.environ.get("KPLAB_TORCH_THREADS", "1"))
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
 def device_label(device: torch.device | None = None) -> str:
     """A short human description, e.g. 'CUDA (NVIDIA H100)', 'MPS (Apple GPU)', 'CPU (2 threads)'."""
     d = device or get_device()
@@ -27,7 +42,8 @@ def device_label(device: torch.device | None = None) -> str:
             return "CUDA (ZeroGPU)"
     if d.type == "mps":
         return "MPS (Apple GPU)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    cores = os.cpu_count() or 1
+    return f"CPU ({cores} core{'s' * (cores != 1)}, {torch.get_num_threads()} thread{'s' * (torch.get_num_threads() != 1)} per request)"
 
 
 def synchronize(device: torch.device | None = None) -> None:
