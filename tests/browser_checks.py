@@ -38,6 +38,15 @@ def keypoints(page):
     before = page.locator("#kp-summary").inner_text()
     page.locator("#kp-run-draw").click()
     wait_text_change(page, "#kp-summary", before, contains="No ground truth")
+    # cover the wrist of the example, then a two-figure scene: the summary says how the decoders respond
+    page.get_by_role("tab", name="Occlude").click()
+    before = page.locator("#kp-summary").inner_text()
+    page.locator("#kp-cover").click()
+    wait_text_change(page, "#kp-summary", before, contains="covers the")
+    before = page.locator("#kp-summary").inner_text()
+    page.locator("#kp-two").click()
+    wait_text_change(page, "#kp-summary", before, contains="Two figures")
+    assert "figure B" in page.locator("#kp-overlay").inner_text()  # both figures' ground truth in the legend
     # settings travel in the link
     base = page.url.split("?")[0]
     page.goto(base + "?tab=keypoints&model=integral-s8&beta=3", wait_until="load")
@@ -98,5 +107,13 @@ def architectures(page):
     wait_plot(page, "arch-compress")
 
 
-CHECKS = {"architectures": architectures, "keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
+def race(page):
+    page.locator("#race-run").click()  # the default race: about 30 s on a 2-core CPU
+    page.wait_for_function("document.querySelector('#race-text')?.innerText.includes('Best to worst')",
+                           timeout=180_000)
+    wait_plot(page, "race-curves")
+    assert page.locator("#race-curves .js-plotly-plot .scatterlayer .trace").count() >= 7
+
+
+CHECKS = {"race": race, "architectures": architectures, "keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
           "selu": selu}

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 
-from .data import FLIP, HELDOUT_SEED0, JOINTS, LEFT, RIGHT, SKELETON, VARIANTS, heldout_seeds, render, render_batch
+from .data import DEFAULT_SIZE, FLIP, HELDOUT_SEED0, JOINTS, LEFT, RIGHT, SKELETON, VARIANTS, heldout_seeds, render, render_batch
 from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, argmax, decode, expectation,
                        soft_argmax, softmax2d, softmax2d_naive, two_peak_score)
+from .analysis import DECODER_COLORS, DECODER_SYMBOLS, LABELS as POINT_LABELS
 from .hub import PRETRAINED, Loaded, ModelLoadError, bundled_names, load_model
 from .models import KeypointNet, count_parameters
 from . import cards, evaluation
@@ -38,9 +39,10 @@ def get_model(name: str) -> KeypointNet:
     return get_loaded(name).model
 
 
-__all__ = ["JOINTS", "SKELETON", "VARIANTS", "render", "render_batch", "heldout_seeds", "DECODERS", "DECODER_LABELS",
+__all__ = ["DEFAULT_SIZE", "JOINTS", "SKELETON", "VARIANTS", "render", "render_batch", "heldout_seeds", "DECODERS", "DECODER_LABELS",
            "DECODER_REGISTRY", "decode", "softmax2d", "MODELS", "ModelRecord", "PHOTO", "PHOTO_LABEL", "get_model",
            "get_loaded", "load_model", "ModelLoadError", "bundled_names", "KeypointNet", "count_parameters",
            "dataset", "evaluate_model", "predict_heatmaps", "to_tensor", "FLIP", "LEFT", "RIGHT", "HELDOUT_SEED0",
            "argmax", "soft_argmax", "expectation", "softmax2d_naive", "two_peak_score", "PRETRAINED",
-           "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation"]
+           "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation", "DECODER_COLORS", "DECODER_SYMBOLS",
+           "POINT_LABELS"]

@@ -104,10 +104,13 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
     sets = dict(pred.coords)
     if pred.truth is not None:
         sets["truth"] = pred.truth
+    for i, t in enumerate(pred.extra.get("figures", ())):  # a scene of several figures: each one's truth
+        sets[f"truth {'ABC'[i]}"] = t
     for name, c in sets.items():
-        if shown is not None and name not in shown and name != "truth":
+        if shown is not None and name not in shown and not name.startswith("truth"):
             continue
-        col = DECODER_COLORS.get(name, "#333")
+        key = "truth" if name.startswith("truth") else name
+        col = "#777777" if name == "truth B" else DECODER_COLORS.get(key, "#333")
         xs, ys = [], []
         for a, b in pred.skeleton:
             if a < len(c) and b < len(c):
@@ -115,12 +118,13 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
                 ys += [float(c[a, 1]), float(c[b, 1]), None]
         data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "legendgroup": name, "showlegend": False,
                      "hoverinfo": "skip", "line": {"color": col, "width": 2.5,
-                                                   "dash": "dot" if name == "truth" else "solid"}})
-        data.append({"type": "scatter", "x": c[:, 0], "y": c[:, 1], "mode": "markers", "name": LABELS.get(name, name),
+                                                   "dash": "dot" if name.startswith("truth") else "solid"}})
+        label = LABELS.get(name) or f"ground truth, figure {name[-1]}"
+        data.append({"type": "scatter", "x": c[:, 0], "y": c[:, 1], "mode": "markers", "name": label,
                      "legendgroup": name, "text": list(pred.joint_names),
                      "hovertemplate": "%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>",
-                     "marker": {"color": col, "size": 11, "symbol": DECODER_SYMBOLS.get(name, "circle"),
-                                "line": ({"color": "white", "width": 1.5} if name != "truth"
+                     "marker": {"color": col, "size": 11, "symbol": DECODER_SYMBOLS.get(key, "circle"),
+                                "line": ({"color": "white", "width": 1.5} if not name.startswith("truth")
                                          else {"color": col, "width": 3})}})
     layout = {"xaxis": {"range": [0, S], "showgrid": False, "constrain": "domain", "title": {"text": "x (input px)"}},
               "yaxis": {"range": [S, 0], "showgrid": False, "scaleanchor": "x", "title": {"text": "y (input px)"}},
@@ -251,3 +255,37 @@ def summary_text(pred: Prediction) -> str:
             parts.append(f"{LABELS.get(dname, dname)} {e.mean():.2f} px")
         lines.append("Mean error to ground truth over visible joints: " + ", ".join(parts) + ".")
     return "\n\n".join(lines)
+
+
+_MODEL_DASH = {"regression": "dot", "heatmap-s4": "solid", "integral-s4": "dash"}
+
+
+def occlusion_figure(rows: list[dict], joint: str, shape: str) -> go.Figure:
+    """Mean error on the covered joint against the occluder's size: colour = decoder, line style = model."""
+    data = []
+    for (model, dec) in dict.fromkeys((r["model"], r["decoder"]) for r in rows):
+        rs = [r for r in rows if r["model"] == model and r["decoder"] == dec]
+        name = f"{model}: {LABELS.get(dec, dec)}"
+        data.append({"type": "scatter", "x": [r["size"] for r in rs], "y": [r["mean_px"] for r in rs],
+                     "mode": "lines+markers", "name": name,
+                     "line": {"color": DECODER_COLORS.get(dec, "#333"), "width": 3, "dash": _MODEL_DASH.get(model, "solid")},
+                     "marker": {"symbol": DECODER_SYMBOLS.get(dec, "circle"), "size": 9},
+                     "hovertemplate": "%{x} px occluder: %{y:.2f} px<extra>" + name + "</extra>"})
+    n = rows[0]["n"] if rows else 0
+    what = "grey box" if shape == "box" else "limb-coloured bar"
+    layout = {"xaxis": {"title": {"text": f"occluder size (px of the 128 px input; a {what} on the joint)"}},
+              "yaxis": {"title": {"text": f"mean error on {joint.replace('_', ' ')} (px)"}, "rangemode": "tozero"},
+              "legend": {"orientation": "v", "x": 1.02, "y": 1, "xanchor": "left"},
+              "margin": {"l": 70, "r": 20, "t": 60, "b": 60}}
+    return figure(data, layout, f"Covering the {joint.replace('_', ' ')}: {n} held-out renders, every bundled head",
+                  height=460)
+
+
+def occlusion_text(rows: list[dict], joint: str) -> str:
+    worst = max(r["size"] for r in rows)
+    clean = {(r["model"], r["decoder"]): r["mean_px"] for r in rows if r["size"] == 0}
+    covered = {(r["model"], r["decoder"]): r["mean_px"] for r in rows if r["size"] == worst}
+    parts = [f"{m} {LABELS.get(d, d)} {clean[(m, d)]:.1f} → **{covered[(m, d)]:.1f} px**" for (m, d) in clean]
+    return (f"Mean error on the {joint.replace('_', ' ')} with no occluder → with a {worst} px occluder: "
+            + "; ".join(parts) + f" ({rows[0]['n']} held-out renders where the joint is visible). A covered joint "
+            "has no evidence under it: a heatmap head can only infer it from the limbs around it.")

@@ -162,23 +162,9 @@ def _wobbly(rng, a, b, n=7, amp=0.8):
     return [tuple(q) for q in pts]
 
 
-def render(seed: int, size: int = DEFAULT_SIZE, variant: str = "default", style: str | None = None) -> Sample:
-    """Render one figure. Deterministic in (seed, size, variant, style)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    rng = np.random.default_rng([seed, 7919])
-    style_draw = STYLES[int(rng.choice(3, p=[0.4, 0.3, 0.3]))]
-    style = style or style_draw
-    if style not in STYLES:
-        raise ValueError(f"style must be one of {STYLES}, got {style!r}")
-    kp, meta = sample_pose(rng, size)
-    if variant == "symmetric" and rng.random() < 0.5:
-        pass  # facing is already random; symmetric figures carry no cue to it
-    ss = SUPERSAMPLE
-    img = _background(rng, size, style).resize((size * ss, size * ss), Image.BILINEAR)
-    d = ImageDraw.Draw(img)
-    P = kp * ss - 0.5  # PIL puts integer coordinates on pixel centres: shift so our centres line up
-    torso_px = meta["torso_px"] * ss
+def _draw_figure(rng: np.random.Generator, d: ImageDraw.ImageDraw, P: np.ndarray, torso_px: float, style: str,
+                 variant: str) -> None:
+    """Draw one figure with joints ``P`` (supersampled pixel coordinates) on ``d``."""
     if style == "solid":
         width = max(2, int(rng.uniform(0.12, 0.28) * torso_px))
     elif style == "stick":
@@ -231,6 +217,31 @@ def render(seed: int, size: int = DEFAULT_SIZE, variant: str = "default", style:
     else:
         d.ellipse([hc[0] - hr, hc[1] - hr, hc[0] + hr, hc[1] + hr], fill=body_col)
 
+
+def _style(rng: np.random.Generator, style: str | None) -> str:
+    style_draw = STYLES[int(rng.choice(3, p=[0.4, 0.3, 0.3]))]
+    style = style or style_draw
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+    return style
+
+
+def render(seed: int, size: int = DEFAULT_SIZE, variant: str = "default", style: str | None = None) -> Sample:
+    """Render one figure. Deterministic in (seed, size, variant, style)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    rng = np.random.default_rng([seed, 7919])
+    style = _style(rng, style)
+    kp, meta = sample_pose(rng, size)
+    if variant == "symmetric":
+        rng.random()  # a draw the first renderer made here; kept so every seed renders as before
+    ss = SUPERSAMPLE
+    img = _background(rng, size, style).resize((size * ss, size * ss), Image.BILINEAR)
+    d = ImageDraw.Draw(img)
+    P = kp * ss - 0.5  # PIL puts integer coordinates on pixel centres: shift so our centres line up
+    torso_px = meta["torso_px"] * ss
+    _draw_figure(rng, d, P, torso_px, style, variant)
+
     visible = np.ones(NUM_JOINTS, bool)
     # occluders: blobs of clutter over part of the figure
     if rng.random() < 0.3:
@@ -249,6 +260,67 @@ def render(seed: int, size: int = DEFAULT_SIZE, variant: str = "default", style:
     visible &= inside
     meta.update(style=style)
     return Sample(np.asarray(img, dtype=np.uint8), kp, visible, seed, variant, style, meta)
+
+
+@dataclass
+class Scene:
+    """Several figures on one background: ``keypoints`` (F, K, 2), ``visible`` (F, K)."""
+
+    image: np.ndarray
+    keypoints: np.ndarray
+    visible: np.ndarray
+    seed: int
+    style: str
+
+
+def render_scene(seed: int, figures: int = 2, size: int = DEFAULT_SIZE, style: str | None = None) -> Scene:
+    """``figures`` figures side by side on one cluttered background (left/right coloured), each about
+    1/figures of the image wide: the single-figure models' open question "several people in one image"."""
+    if not 1 <= figures <= 3:
+        raise ValueError(f"figures must be 1, 2 or 3, got {figures}")
+    rng = np.random.default_rng([seed, 7919, figures])
+    style = _style(rng, style)
+    ss = SUPERSAMPLE
+    img = _background(rng, size, style).resize((size * ss, size * ss), Image.BILINEAR)
+    d = ImageDraw.Draw(img)
+    slot = size / figures
+    kps = []
+    for i in range(figures):
+        kp, meta = sample_pose(rng, size)
+        lo, hi = kp.min(0), kp.max(0)
+        f = 0.9 * slot / max(float((hi - lo).max()), 1e-6)  # the figure fills 90 % of its slot
+        centre = np.array([(i + 0.5) * slot, size / 2 + rng.uniform(-0.1, 0.1) * size])
+        kp = (kp - (lo + hi) / 2) * f + centre
+        kps.append(kp.astype(np.float32))
+        _draw_figure(rng, d, kp * ss - 0.5, meta["torso_px"] * f * ss, style, "default")
+    img = img.resize((size, size), Image.LANCZOS)
+    kps = np.stack(kps)
+    visible = np.all((kps >= 0) & (kps < size), axis=-1)
+    return Scene(np.asarray(img, dtype=np.uint8), kps, visible, seed, style)
+
+
+OCCLUDERS = ("box", "bar")
+
+
+def occlude(image: np.ndarray, centre, size_px: float, shape: str = "box", colour=None) -> np.ndarray:
+    """The image with an occluder centred at ``centre`` (x, y input px): a grey ``box`` of side ``size_px``, or
+    a limb-coloured ``bar`` (a distractor limb ``size_px`` long, as thick as a limb, in the colour found under
+    the centre)."""
+    if shape not in OCCLUDERS:
+        raise ValueError(f"shape must be one of {OCCLUDERS}, got {shape!r}")
+    if size_px <= 0:
+        return image
+    out = Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("RGB")
+    d = ImageDraw.Draw(out)
+    x, y = (float(c) - 0.5 for c in centre)
+    r = size_px / 2
+    if shape == "box":
+        d.rectangle([x - r, y - r, x + r, y + r], fill=colour or (128, 128, 128))
+    else:
+        h, w = np.asarray(image).shape[:2]
+        under = tuple(int(v) for v in np.asarray(image)[int(np.clip(y, 0, h - 1)), int(np.clip(x, 0, w - 1))])
+        d.line([(x - r, y + r / 2), (x + r, y - r / 2)], fill=colour or under, width=max(3, int(size_px / 5)))
+    return np.asarray(out, dtype=np.uint8)
 
 
 def heldout_seeds(n: int = 500) -> list[int]:

@@ -7,6 +7,7 @@ import gradio as gr
 
 from demos.common import ui
 from demos.common.gpu import gpu
+from demos.common.plotstyle import placeholder
 
 from . import views as V
 
@@ -19,8 +20,10 @@ INTRO = """
 *Heatmap* models predict one map per joint; **arg-max** picks the best cell (no sub-pixel accuracy, not
 differentiable), **integral regression** takes the soft-max over all cells (inverse temperature β, T = 1/β) and
 then the expected position (differentiable, sub-pixel). Pick an example (held-out renders with ground truth, or
-a NASA photo for the photo model), upload an image, or draw a stick figure — left limbs in red, right limbs in
-blue, as in the training data. All models are tiny and trained by this project on rendered figures.
+a NASA photo for the photo model), upload an image, take a webcam picture (a person, with the photo model; or a
+stick figure drawn on paper and held up to the camera, with the bundled models), or draw one — left limbs in red,
+right limbs in blue, as in the training data. *Occlude*: cover a joint and watch each decoder fail,
+or put two figures in one image. All models are tiny and trained by this project on rendered figures.
 """
 
 URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParams.set('model', model);
@@ -32,6 +35,8 @@ _from_link = gpu(V.from_link, duration=10)
 
 def open_with_settings(request: gr.Request = None):
     """The first view, with ?model= and ?beta= from the link (cached per setting)."""
+    if ui.from_shared_link(request):
+        return ui.pack({}, OUT_NAMES + ["state", "model", "beta"])
     q = dict(request.query_params) if request is not None else {}
     return ui.pack(_from_link({k: q.get(k) for k in ("model", "beta")}), OUT_NAMES + ["state", "model", "beta"])
 
@@ -45,8 +50,9 @@ def build():
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Tabs():
-                with gr.Tab("Upload or example"):
-                    image = ui.ImagePath(type="filepath", label="Image", sources=["upload", "clipboard"], height=260, elem_id="kp-image")
+                with gr.Tab("Image"):
+                    image = ui.ImagePath(type="filepath", label="Image", sources=["upload", "webcam", "clipboard"],
+                                          webcam_options=gr.WebcamOptions(mirror=False), height=260, elem_id="kp-image")
                     run_img = gr.Button("Analyse image", variant="primary", elem_id="kp-run")
                     ex_slot = gr.Column()
                 with gr.Tab("Draw"):
@@ -55,6 +61,11 @@ def build():
                                           brush=gr.Brush(default_size=6, colors=["#111111", "#d62728", "#1f5fbf"],
                                                          color_mode="fixed"), elem_id="kp-sketch")
                     run_draw = gr.Button("Analyse drawing", variant="primary", elem_id="kp-run-draw")
+                with gr.Tab("Occlude", elem_id="kp-occlude-tab"):
+                    occ = [ui.widget(r) for r in (V.OCC_JOINT, V.OCC_SIZE, V.OCC_SHAPE)]
+                    cover = gr.Button("Cover the joint", variant="primary", elem_id="kp-cover")
+                    scene_seed = ui.widget(V.SCENE_SEED)
+                    two = gr.Button("Show two figures", elem_id="kp-two")
         with gr.Column(scale=3):
             with gr.Row():
                 model = ui.widget(V.MODEL, elem_id="kp-model", scale=2)
@@ -74,6 +85,15 @@ def build():
         with gr.Tab("Per-joint table"):
             table = gr.Dataframe(label="Per joint (input px)", elem_id="kp-table", max_height=520)
             csv = gr.DownloadButton("Download table as CSV", elem_id="kp-csv")
+        with gr.Tab("Occlusion curve"):
+            with gr.Row():
+                curve_in = [ui.widget(V.OCC_CURVE_JOINT), ui.widget(V.OCC_SHAPE)]
+                curve_btn, curve_stop = ui.run_stop("Measure error against occluder size", "kp-curve-run")
+            curve = {"curve": gr.Plot(placeholder("Press <b>Measure</b>: one joint covered at 0-48 px on 48 held-out "
+                                                  "renders,<br>every head and decoder (about 5 s on a 2-core CPU).",
+                                                  height=460), label="Error against occluder size",
+                                      elem_id="kp-curve"),
+                     "curve_text": gr.Markdown(elem_id="kp-curve-text")}
     outs = dict(overlay=overlay, grid_h=grid_h, grid_p=grid_p, zoom=zoom, table=table, csv=csv, summary=summary,
                 joint=joint)
     with ex_slot:
@@ -87,6 +107,11 @@ def build():
           api_name="analyse_new_image", **gpu)
     ui.on([run_draw.click], V.analyse_drawing, [sketch] + controls, outs | {"state": state},
           api_name="analyse_drawing", **gpu)
+    ui.on([cover.click, occ[1].release, occ[0].input, occ[2].input], V.occlude, [state] + occ + controls,
+          outs | {"state": state}, api_name="occlude", trigger_mode="always_last", **gpu)
+    ui.on([two.click, scene_seed.release], V.two_figures, [scene_seed] + controls, outs | {"state": state},
+          api_name="two_figures", trigger_mode="always_last", **gpu)
+    ui.long_run(curve_btn, curve_stop, V.occlusion_curve, curve_in, curve, api_name="occlusion_curve", duration=30)
     ui.on([model.input], V.change_model, [state, model, shown, joint], outs | {"beta": beta},
           api_name="change_model", **gpu).then(None, [model, beta], None, js=URL_JS)
     ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta", **gpu).then(

@@ -10,18 +10,19 @@ import functools
 import hashlib
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from demos.common.device import get_device
 from demos.common.errors import UserInputError
+from demos.common.files import prune
 from demos.common.images import load_image
 from demos.common.params import Choice, Many, Opaque, Param, Update, takes
 
-from . import analysis, data, decoders, photo
+from . import analysis, data, decoders, occlusion, photo
 from .hub import ModelLoadError, bundled_names, load_model
 from .registry import MODELS, PHOTO, PHOTO_LABEL
 from .training import DEFAULT_HEATMAP_BETA
@@ -47,6 +48,14 @@ SHOWN = Many("shown", "Decoders drawn", tuple((d.label, d.name) for d in decoder
              ("argmax", "soft_argmax"))
 JOINT = Choice("joint", "Joint to zoom on", tuple((j, j) for j in dict.fromkeys(data.JOINTS + photo.COCO_KEYPOINTS)),
                "l_wrist")
+OCC_JOINT = Choice("occ_joint", "Joint to cover", (("none (the image as it was)", "none"),) +
+                   tuple((j.replace("_", " "), j) for j in data.JOINTS), "l_wrist")
+OCC_SIZE = Param("occ_size", "Occluder size", 0, 64, 24, 2, unit="px of the 128 px input",
+                 help="side of the box, or length of the bar")
+OCC_SHAPE = Choice("occ_shape", "Occluder", (("grey box", "box"), ("limb-coloured bar (a distractor limb)", "bar")),
+                   "box")
+SCENE_SEED = Param("scene_seed", "Two-figure scene", 0, 99, 0, 1, integer=True,
+                   help="a rendered scene with two figures side by side (seed)")
 IMAGE = Opaque("image")
 SKETCH = Opaque("sketch")
 STATE = Opaque("state")
@@ -110,13 +119,7 @@ def sketch_to_image(sketch):
 def write_table_csv(text_csv: str) -> str:
     """One file per distinct table (content-addressed); files older than TABLE_MAX_AGE_S are removed."""
     TABLES.mkdir(exist_ok=True)
-    now = time.time()
-    for old in TABLES.glob("keypoints-*.csv"):
-        try:
-            if now - old.stat().st_mtime > TABLE_MAX_AGE_S:
-                old.unlink()
-        except OSError:
-            pass
+    prune(TABLES, TABLE_MAX_AGE_S, pattern="keypoints-*.csv")
     csv = TABLES / f"keypoints-{hashlib.sha1(text_csv.encode()).hexdigest()[:12]}.csv"
     csv.write_text(text_csv)
     return str(csv)
@@ -152,6 +155,8 @@ def compute(state, model_name, beta, shown, joint) -> dict:
             outputs.clear()
             outputs[model_name] = analysis.forward(loaded.model, img)
         pred = analysis.predict(loaded.model, img, beta, truth=truth, visible=vis, forwarded=outputs[model_name])
+        if state.get("figures") is not None:
+            pred.extra["figures"] = state["figures"]
         note = (f"Model **{model_name}**: {loaded.model.describe()} — loaded from "
                 f"{'the Hub' if loaded.source.startswith('hub') else 'the bundled copy'} ({loaded.where})"
                 f"{'; ' + loaded.note if loaded.note else ''}.")
@@ -172,6 +177,111 @@ def compute(state, model_name, beta, shown, joint) -> dict:
     out |= {"table": table, "csv": write_table_csv(table.to_csv(index=False)),
             "summary": note + "\n\n" + analysis.summary_text(pred), "joint": Update(choices=names, value=names[k])}
     return out
+
+
+def _bundled(model: str, what: str):
+    if model == PHOTO:
+        raise UserInputError(f"{what} works with the bundled models (rendered figures): pick one of them in Model.")
+    return _model(model).model
+
+
+def _occlusion_note(model, before: dict, after: dict, j: int, beta: float, occ: dict) -> str:
+    r = occlusion.response(before, after, j, beta, model.input_size)
+    name = data.JOINTS[j].replace("_", " ")
+    what = f"A {occ['size']:g} px {'grey box' if occ['shape'] == 'box' else 'limb-coloured bar'} covers the **{name}**"
+    if "peak" in r:
+        toward = r["toward_centre"]
+        peak, which = (r["raw_peak"], "heatmap's peak") if model.head_type == "heatmap" else (r["peak"], "probability map's peak")
+        return (f"{what}: its {which} {peak[0]:.2f} → **{peak[1]:.2f}** "
+                f"({'flattens' if peak[1] < 0.8 * peak[0] else 'holds'}); two-peak score "
+                f"{r['two_peak'][0]:.2f} → **{r['two_peak'][1]:.2f}** "
+                f"({'splits' if r['two_peak'][1] > max(0.3, r['two_peak'][0] + 0.1) else 'one peak'}); arg-max jumped "
+                f"**{r['argmax_jump']:.1f} px**; the integral estimate moved **{r['integral_moved']:.1f} px**, "
+                f"{abs(toward):.1f} px {'toward' if toward >= 0 else 'away from'} the image centre (a flatter map "
+                "averages over more of the image).")
+    return (f"{what}: direct regression's estimate moved **{r['direct_moved']:.1f} px** (it has no map to flatten; "
+            "it guesses from the rest of the figure).")
+
+
+@takes(STATE, OCC_JOINT, OCC_SIZE, OCC_SHAPE, MODEL, BETA, SHOWN, JOINT)
+def occlude(state, occ_joint, occ_size, occ_shape, model, beta, shown, joint) -> dict:
+    """Cover one joint of the current image (at its true position when known, else where the model puts it)
+    and show how every decoder responds; "none" or size 0 restores the image."""
+    if not isinstance(state, dict) or "image" not in state:
+        raise UserInputError("No image yet: pick an example, upload an image or draw one, then cover a joint.")
+    m = _bundled(model, "The occluder")
+    base = state.get("base", state["image"])
+    arr = np.asarray(analysis.letterbox(base, m.input_size))
+    base_img = Image.fromarray(arr)
+    truth, vis = state.get("truth"), state.get("visible")
+    if occ_joint == "none" or occ_size == 0:
+        new = {"image": base_img, "base": base, "truth": truth, "visible": vis, "figures": state.get("figures")}
+        return compute(new, model, beta, shown, joint) | {"state": new}
+    j = data.JOINTS.index(occ_joint)
+    before = analysis.forward(m, base_img)
+    centre = truth[j] if truth is not None else before[1]["coords"][0, j].numpy()
+    img = data.occlude(arr, centre, occ_size, occ_shape)
+    if vis is not None and truth is not None:
+        vis = vis.copy()
+        vis[j] = False  # the covered joint is occluded; the table keeps its error, the mean over visible drops it
+    new = {"image": Image.fromarray(img), "base": base, "truth": truth, "visible": vis, "figures": state.get("figures"),
+           "occluder": {"joint": occ_joint, "size": occ_size, "shape": occ_shape}}
+    out = compute(new, model, beta, shown, occ_joint)
+    note = _occlusion_note(m, before[1], new["outputs"][model][1], j, beta,
+                           new["occluder"])
+    return out | {"state": new, "summary": note + "\n\n" + out["summary"]}
+
+
+def _scene_note(pred, figures: np.ndarray, k: int, raw_map: bool) -> str:
+    """Where each decoder lands for joint k when two figures share the image."""
+    a, b = figures[0, k], figures[1, k]
+    parts = []
+    for d, c in pred.coords.items():
+        p = c[k]
+        da, db, dm = (float(np.linalg.norm(p - q)) for q in (a, b, (a + b) / 2))
+        where = ("on figure A" if da < 6 else "on figure B" if db < 6 else
+                 "between them" if dm < 0.5 * float(np.linalg.norm(a - b)) else "off both")
+        parts.append(f"{analysis.LABELS.get(d, d)} **{where}** ({da:.0f} px from A, {db:.0f} from B)")
+    name = pred.joint_names[k].replace("_", " ")
+    note = f"Two figures, one single-person model. **{name}**: " + "; ".join(parts) + "."
+    if pred.heatmaps is not None:
+        # an MSE heatmap's own peaks (its height is the evidence); an integral model's probabilities
+        tps = float(decoders.two_peak_score(torch.from_numpy(pred.heatmaps[k:k + 1])[None],
+                                            beta=None if raw_map else pred.beta)[0, 0])
+        note += f" Its {'heatmap' if raw_map else 'probability map'}'s two-peak score is **{tps:.2f}** (second separated peak / highest; 1: two equal peaks): "
+        note += ("the map peaks on both figures; arg-max picks one, the soft-max average is pulled between them."
+                 if tps >= 0.3 else "this time the map commits to one figure (try another scene or joint).")
+    return (note + " The field's answers: *top-down* — detect each person, then one single-person estimate per crop "
+            "(Keypoint R-CNN, the photo model here: its 56×56 maps cover one person's box; SimpleBaselines, HRNet) — "
+            "or *bottom-up* — all joints first, then group them (part affinity fields in OpenPose, associative "
+            "embedding).")
+
+
+@takes(SCENE_SEED, MODEL, BETA, SHOWN, JOINT)
+def two_figures(scene_seed, model, beta, shown, joint) -> dict:
+    """A rendered scene with two figures: a single-person model's maps peak on both."""
+    _bundled(model, "The two-figure scene")
+    sc = data.render_scene(scene_seed, 2)
+    state = {"image": Image.fromarray(sc.image), "truth": None, "visible": None, "figures": sc.keypoints}
+    out = compute(state, model, beta, shown, joint)
+    names = list(data.JOINTS)
+    k = names.index(joint) if joint in names else names.index("l_wrist")
+    m = _model(model).model
+    pred = analysis.predict(m, state["image"], beta, forwarded=state["outputs"][model])
+    out["summary"] = _scene_note(pred, sc.keypoints, k, m.head_type == "heatmap") + "\n\n" + out["summary"]
+    return out | {"state": state}
+
+
+OCC_CURVE_JOINT = Choice("curve_joint", "Covered joint", tuple((j.replace("_", " "), j) for j in data.JOINTS),
+                         "l_wrist")
+
+
+@takes(OCC_CURVE_JOINT, OCC_SHAPE)
+def occlusion_curve(curve_joint, occ_shape) -> dict:
+    """Error on one joint against the occluder's size, per head and decoder, on held-out renders."""
+    rows = occlusion.curve(curve_joint, occ_shape)
+    return {"curve": analysis.occlusion_figure(rows, curve_joint, occ_shape),
+            "curve_text": analysis.occlusion_text(rows, curve_joint)}
 
 
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
