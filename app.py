@@ -16,7 +16,8 @@ import os
 
 import gradio as gr
 
-from demos.common.device import device_label
+from demos.common import files
+from demos.common.device import configure_threads, device_label
 from demos.common.images import MAX_BYTES
 
 log = logging.getLogger("kplab")
@@ -24,6 +25,7 @@ log = logging.getLogger("kplab")
 TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "overview",
     "keypoints",
+    "race",
     "bimodal",
     "normalization",
     "dropout",
@@ -116,6 +118,10 @@ def build_app(names=TOPICS) -> gr.Blocks:
             )
             present = gr.Checkbox(label="Presentation mode (large type)", value=False, scale=0, min_width=260,
                                   elem_id="kplab-present")
+            # A link to this page as it is now (every control and figure), kept by the server for the cache's
+            # 10 minutes; works inside the Space page, whose address bar is not the app's. ?tab= links stay.
+            gr.DeepLinkButton("Copy a link to this view", copied_value="Link copied", size="sm", scale=0,
+                              min_width=200)
         present.change(None, present, present, js=PRESENT_JS)
         with gr.Tabs(elem_id="kplab-tabs") as tabs:
             for mod in topics:
@@ -129,6 +135,7 @@ def build_app(names=TOPICS) -> gr.Blocks:
 
         def open_from_url(tab: str, present_flag: str, request: gr.Request = None):
             """Open the tab named by ?tab= (and presentation mode for ?present=1) when the page loads."""
+            files.prune_deep_links()  # shared views older than a day (a directory listing: cheap)
             q = dict(request.query_params) if request is not None else {}
             tab = tab or q.get("tab", "")
             on = (present_flag or q.get("present", "")) in ("1", "true", "yes")
@@ -158,6 +165,7 @@ def launch_kwargs() -> dict:
 
 
 def make_demo() -> gr.Blocks:
+    configure_threads()  # one torch thread per request: the queue's two slots use both cores
     demo = build_app()
     demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2)), max_size=64)
     return demo

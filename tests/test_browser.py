@@ -167,3 +167,30 @@ def test_a_bad_upload_gets_a_toast_and_the_figures_stay(page, tmp_path):
     p.wait_for_timeout(500)
     assert p.locator("#kp-overlay .js-plotly-plot").count() == 1  # the figures stay
     assert p.locator("#kp-summary").inner_text() == summary
+
+
+def test_a_copied_link_reopens_the_view_as_it_was(browser, app_url):
+    """"Copy a link to this view" (Gradio's deep link, which works inside a Space's page): the link opens the tab
+    with what was on screen, here a covered joint, not the tab's first view."""
+    p = Page(browser, app_url + "?tab=keypoints")
+    try:
+        page = p.page
+        page.wait_for_selector("#kp-overlay .js-plotly-plot", timeout=60_000)
+        page.get_by_role("tab", name="Occlude").click()
+        page.locator("#kp-cover").click()
+        page.wait_for_function("document.querySelector('#kp-summary')?.innerText.includes('covers the')",
+                               timeout=60_000)
+        with page.expect_response(lambda r: "gradio_api/deep_link" in r.url) as resp:
+            page.get_by_role("button", name="Copy a link to this view").click()
+        link = resp.value.text().strip('"')
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", link), link
+    finally:
+        p.ctx.close()
+    q = Page(browser, app_url + f"?tab=keypoints&deep_link={link}")
+    try:
+        q.page.wait_for_selector("#kp-overlay .js-plotly-plot", timeout=60_000)
+        q.page.wait_for_timeout(3000)  # the page's own load events have run by now
+        assert "covers the" in q.page.locator("#kp-summary").inner_text()
+        q.assert_clean()
+    finally:
+        q.ctx.close()

@@ -248,7 +248,21 @@ def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
             result = last
         return pack(result, names)
 
-    gr.context.Context.root_block.load(cached, None, [outputs[n] for n in names], api_visibility="private")
+    def show(request: gr.Request = None):
+        if from_shared_link(request):  # the page shows the shared view's figures: keep them
+            return pack({}, names)
+        return cached()
+
+    gr.context.Context.root_block.load(show, None, [outputs[n] for n in names], api_visibility="private")
+
+
+def from_shared_link(request) -> bool:
+    """True when the page was opened from "Copy a link to this view" (Gradio's ``?deep_link=``): its components
+    already hold the shared values, which the first views must not overwrite."""
+    try:
+        return bool(request is not None and request.query_params.get("deep_link"))
+    except Exception:  # noqa: BLE001 - no query string: a plain page load
+        return False
 
 
 def results(elem_id: str, label: str, waiting: str) -> dict:
