@@ -46,5 +46,10 @@ train: $(VENV)/.dev
 evaluate: $(VENV)/.dev
 	$(PY) scripts/evaluate.py
 
+# docs/screenshots/: every tab in presentation mode at 1280x720 and 1920x1080, and README's table of tabs
+screenshots: $(VENV)/.dev chromium
+	$(PY) scripts/screenshots.py
+	$(PY) scripts/readme_tabs.py
+
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -35,7 +35,9 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
 
 CSS = """
 #kplab-header { display: flex; align-items: center; gap: 1.2rem; flex-wrap: wrap; }
-#kplab-header h1 { margin: 0; font-size: 1.9rem; }
+#kplab-header .kplab-title { display: flex; align-items: center; gap: 1.2rem; flex-wrap: nowrap; }
+.kplab-device { white-space: nowrap; }
+#kplab-header h1 { margin: 0; font-size: 1.9rem; white-space: nowrap; }
 .kplab-device { font-size: 1.05rem; padding: 0.2rem 0.7rem; border-radius: 0.5rem;
                 background: #e8f1fb; color: #0b3d6e; border: 1px solid #9cc3e8; }
 body.kplab-present .gradio-container { --text-xxs: 14px; --text-xs: 16px; --text-sm: 18px;
@@ -45,6 +47,7 @@ body.kplab-present .js-plotly-plot .main-svg text { font-size: 115%; }
 /* Presentation mode puts each tab's main figure on the first screen of a 1280x720 projector: the header is
    compact, a tab's explanation shows one line (hover or focus it for the rest), widgets drop their help lines. */
 body.kplab-present #kplab-header h1 { font-size: 1.5rem; }
+body.kplab-present .kplab-device { font-size: 0.95rem; }
 body.kplab-present .kplab-intro { display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical;
     overflow: hidden; cursor: help; }
 body.kplab-present .kplab-intro:hover, body.kplab-present .kplab-intro:focus-within { display: block; }
@@ -112,16 +115,16 @@ def build_app(names=TOPICS) -> gr.Blocks:
     with LabBlocks(title="Keypoint & Architecture Lab", delete_cache=(300, 600)) as demo:
         with gr.Row(elem_id="kplab-header"):
             gr.HTML(
-                "<div id='kplab-header'><h1>Keypoint &amp; Architecture Lab</h1>"
-                f"<span class='kplab-device' id='kplab-device'>computing on: <b>{device_label()}</b></span></div>",
+                "<div class='kplab-title'><h1>Keypoint &amp; Architecture Lab</h1>"
+                f"<span class='kplab-device' id='kplab-device' title='{threads_note()}'>computing on: <b>{device_label()}</b>"
+                "</span></div>",
                 padding=False,
             )
-            present = gr.Checkbox(label="Presentation mode (large type)", value=False, scale=0, min_width=260,
+            present = gr.Checkbox(label="Presentation mode", value=False, scale=0, min_width=200,
                                   elem_id="kplab-present")
             # A link to this page as it is now (every control and figure), kept by the server for the cache's
             # 10 minutes; works inside the Space page, whose address bar is not the app's. ?tab= links stay.
-            gr.DeepLinkButton("Copy a link to this view", copied_value="Link copied", size="sm", scale=0,
-                              min_width=200)
+            gr.DeepLinkButton("Share this view", copied_value="Link copied", size="sm", scale=0, min_width=170)
         present.change(None, present, present, js=PRESENT_JS)
         with gr.Tabs(elem_id="kplab-tabs") as tabs:
             for mod in topics:
@@ -146,6 +149,13 @@ def build_app(names=TOPICS) -> gr.Blocks:
         demo.load(open_from_url, [url_tab, url_present], [tabs, present], api_name="open_from_url",
                   js=INITIAL_QUERY_JS).then(None, present, present, js=PRESENT_JS)
     return demo
+
+
+def threads_note() -> str:
+    import torch
+
+    n = torch.get_num_threads()
+    return f"{n} torch thread{'s' * (n != 1)} per request; the queue runs two requests at once"
 
 
 def launch_kwargs() -> dict:

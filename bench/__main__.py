@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-ALL = ["startup", "keypoints_tab", "data", "classload"]
+ALL = ["startup", "keypoints_tab", "data", "threads", "classload"]
 
 
 def main(names):

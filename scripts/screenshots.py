@@ -38,7 +38,7 @@ def shoot(url: str, tabs: list[str], out: Path = OUT) -> list[Path]:
     plot_ids = sorted(b.elem_id for b in app.demo.blocks.values() if type(b).__name__ == "Plot" and b.elem_id)
     ready = """(ids) => { const vis = e => e && e.offsetParent !== null;
       const frames = ids.map(i => document.getElementById(i)).filter(vis);
-      return document.body.classList.contains('kplab-present') && frames.length > 0 &&
+      return document.body.classList.contains('kplab-present') &&
              frames.every(f => f.querySelector('.js-plotly-plot')) &&
              !document.body.innerText.includes('processing |'); }"""
     out.mkdir(parents=True, exist_ok=True)
@@ -51,8 +51,9 @@ def shoot(url: str, tabs: list[str], out: Path = OUT) -> list[Path]:
                 ctx = browser.new_context(viewport={"width": w, "height": h})
                 page = ctx.new_page()
                 page.goto(f"{url}?tab={tab}&present=1", wait_until="load")
-                page.wait_for_function(ready, arg=plot_ids, timeout=120_000)
-                page.wait_for_timeout(1500)  # plotly's first layout pass
+                for _ in range(2):  # ready, and still ready after the tab's late events (plots may re-mount)
+                    page.wait_for_function(ready, arg=plot_ids, timeout=120_000)
+                    page.wait_for_timeout(1500)
                 path = out / f"{tab}-{w}x{h}.png"
                 page.screenshot(path=str(path))
                 written.append(path)

@@ -170,7 +170,7 @@ def test_a_bad_upload_gets_a_toast_and_the_figures_stay(page, tmp_path):
 
 
 def test_a_copied_link_reopens_the_view_as_it_was(browser, app_url):
-    """"Copy a link to this view" (Gradio's deep link, which works inside a Space's page): the link opens the tab
+    """"Share this view" (Gradio's deep link, which works inside a Space's page): the link opens the tab
     with what was on screen, here a covered joint, not the tab's first view."""
     p = Page(browser, app_url + "?tab=keypoints")
     try:
@@ -181,7 +181,7 @@ def test_a_copied_link_reopens_the_view_as_it_was(browser, app_url):
         page.wait_for_function("document.querySelector('#kp-summary')?.innerText.includes('covers the')",
                                timeout=60_000)
         with page.expect_response(lambda r: "gradio_api/deep_link" in r.url) as resp:
-            page.get_by_role("button", name="Copy a link to this view").click()
+            page.get_by_role("button", name="Share this view").click()
         link = resp.value.text().strip('"')
         assert re.fullmatch(r"[A-Za-z0-9_-]+", link), link
     finally:

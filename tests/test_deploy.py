@@ -122,3 +122,13 @@ def test_zerogpu_emulation_builds_serves_and_checks_inputs_before_the_gpu(device
     finally:
         stop(proc)
         log.close()
+
+
+def test_readme_lists_every_tab_with_its_screenshots():
+    import readme_tabs
+
+    text = (ROOT / "README.md").read_text()
+    assert readme_tabs.section(text) == readme_tabs.table(), "README's table of tabs is stale: make screenshots"
+    for line in readme_tabs.table().splitlines()[2:]:
+        for shot in re.findall(r"\((docs/screenshots/[^)]+\.png)\)", line):
+            assert (ROOT / shot).is_file(), f"{shot} is missing: make screenshots"

@@ -6,12 +6,11 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn as nn
-from plotly.subplots import make_subplots
 from torch.utils.flop_counter import FlopCounterMode
 
 from demos.common.device import time_forward
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, subplot_grid
 import demos.keypoints as kp
 
 KERNELS = ("Gaussian 7×7", "Sobel-like edge 7×7", "box 7×7", "diagonal line 7×7", "ring 7×7", "random 7×7",
@@ -57,19 +56,23 @@ def rank1(k: np.ndarray) -> dict:
 
 
 def figure_rank1(k: np.ndarray, r: dict, name: str) -> go.Figure:
-    fig = make_subplots(1, 4, subplot_titles=("kernel", "best separable (rank 1)", "residual: what it misses",
-                                              "singular values"), horizontal_spacing=0.06)
+    axes, layout = subplot_grid(1, 4, hspace=0.06, vspace=0.0, titles=(
+        "kernel", "best separable (rank 1)", "residual: what it misses", "singular values"))
     vmax = float(np.abs(k).max()) or 1.0
+    data = []
     for j, m in enumerate((k, r["approx"], r["resid"])):
-        fig.add_trace(go.Heatmap(z=m, zmin=-vmax, zmax=vmax, colorscale="RdBu", reversescale=True,
-                                 showscale=j == 2, colorbar=dict(thickness=12, x=0.7),
-                                 hovertemplate="%{z:.3f}<extra></extra>"), 1, j + 1)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{j + 1 if j else ''}", row=1, col=j + 1)
-    fig.add_trace(go.Bar(x=[f"s{i + 1}" for i in range(len(r["s"]))], y=r["s"], marker_color=PALETTE[0],
-                         showlegend=False), 1, 4)
-    fig.update_xaxes(showgrid=False)
-    return style(fig, f"{name}: {r['weights_full']} weights vs {r['weights_sep']} separable; rank 1 keeps "
-                      f"{100 * r['energy']:.1f} % of the energy", height=360, margin=dict(t=90))
+        xa, ya = axes[j]
+        data.append({"type": "heatmap", "z": m, "zmin": -vmax, "zmax": vmax, "colorscale": "RdBu", "reversescale": True,
+                     "showscale": j == 2, "colorbar": {"thickness": 12, "x": 0.7},
+                     "hovertemplate": "%{z:.3f}<extra></extra>", "xaxis": xa, "yaxis": ya})
+        layout["xaxis" + xa[1:]] |= {"showgrid": False}
+        layout["yaxis" + ya[1:]] |= {"autorange": "reversed", "scaleanchor": xa}
+    data.append({"type": "bar", "x": [f"s{i + 1}" for i in range(len(r["s"]))], "y": r["s"],
+                 "marker": {"color": PALETTE[0]}, "showlegend": False, "xaxis": "x4", "yaxis": "y4"})
+    layout["xaxis4"] |= {"showgrid": False}
+    layout |= {"margin": {"l": 60, "r": 20, "t": 90, "b": 55}}
+    return figure(data, layout, f"{name}: {r['weights_full']} weights vs {r['weights_sep']} separable; rank 1 keeps "
+                                f"{100 * r['energy']:.1f} % of the energy", height=360)
 
 
 def depthwise_cost(cin: int, cout: int, size: int, k: int = 3, device="cpu", repeats: int = 5) -> dict:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, subplot_grid
 import demos.keypoints as kp
 
 SIZE = 64
@@ -105,26 +104,29 @@ def mixture_expectation(x1: float, x2: float, w: float) -> float:
 def figure_maps(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure:
     """The heatmap and its probability map side by side, with every estimate and the two true peaks marked."""
     prob = kp.softmax2d(m[None, None], beta)[0, 0].numpy()
-    fig = make_subplots(1, 2, subplot_titles=("Heatmap", f"Probability map softmax(β·heatmap), β = {beta:g}"),
-                        horizontal_spacing=0.1)
+    axes, layout = subplot_grid(1, 2, hspace=0.1, vspace=0.0,
+                                titles=("Heatmap", f"Probability map softmax(β·heatmap), β = {beta:g}"), title_size=16)
     c = np.arange(m.shape[-1]) + 0.5
-    fig.add_trace(go.Heatmap(z=m.numpy(), x=c, y=c, colorscale="Viridis", colorbar=dict(x=0.43, thickness=12),
-                             hovertemplate="(%{x}, %{y}): %{z:.3f}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Heatmap(z=prob, x=c, y=c, colorscale="Viridis", colorbar=dict(x=1.0, thickness=12),
-                             hovertemplate="(%{x}, %{y}): p = %{z:.2e}<extra></extra>"), 1, 2)
-    for col in (1, 2):
-        fig.add_trace(go.Scatter(x=[p.x1, p.x2], y=[p.y1, p.y2], mode="markers", name="true peaks",
-                                 marker=dict(symbol="x-thin", size=16, line=dict(width=3, color="white")),
-                                 showlegend=col == 1, legendgroup="peaks"), 1, col)
+    data = [{"type": "heatmap", "z": m.numpy(), "x": c, "y": c, "colorscale": "Viridis", "xaxis": "x", "yaxis": "y",
+             "colorbar": {"x": 0.43, "thickness": 12}, "hovertemplate": "(%{x}, %{y}): %{z:.3f}<extra></extra>"},
+            {"type": "heatmap", "z": prob, "x": c, "y": c, "colorscale": "Viridis", "xaxis": "x2", "yaxis": "y2",
+             "colorbar": {"x": 1.0, "thickness": 12}, "hovertemplate": "(%{x}, %{y}): p = %{z:.2e}<extra></extra>"}]
+    for col, (xa, ya) in enumerate(axes, start=1):
+        data.append({"type": "scatter", "x": [p.x1, p.x2], "y": [p.y1, p.y2], "mode": "markers", "name": "true peaks",
+                     "marker": {"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": "white"}},
+                     "showlegend": col == 1, "legendgroup": "peaks", "xaxis": xa, "yaxis": ya})
         for meth, xy in est.items():
-            fig.add_trace(go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", name=LABELS[meth], legendgroup=meth,
-                                     showlegend=col == 1, marker=dict(symbol=SYMBOLS[meth], size=14, color=COLORS[meth],
-                                                                      line=dict(color="white", width=2))), 1, col)
-    fig.update_xaxes(range=[0, SIZE], constrain="domain", showgrid=False)
-    fig.update_yaxes(range=[SIZE, 0], showgrid=False)
-    fig.update_yaxes(scaleanchor="x", row=1, col=1)
-    fig.update_yaxes(scaleanchor="x2", row=1, col=2)
-    return style(fig, None, height=470, legend=dict(orientation="h", y=-0.12, x=0), margin=dict(t=40, b=40))
+            data.append({"type": "scatter", "x": [float(xy[0])], "y": [float(xy[1])], "mode": "markers",
+                         "name": LABELS[meth], "legendgroup": meth, "showlegend": col == 1, "xaxis": xa, "yaxis": ya,
+                         "marker": {"symbol": SYMBOLS[meth], "size": 14, "color": COLORS[meth],
+                                    "line": {"color": "white", "width": 2}}})
+    for i, (xa, ya) in enumerate(axes):
+        n = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{n}"] |= {"range": [0, SIZE], "constrain": "domain", "showgrid": False}
+        layout[f"yaxis{n}"] |= {"range": [SIZE, 0], "showgrid": False, "scaleanchor": xa}
+    # a top margin deep enough that the panel titles sit below Gradio's label box
+    layout |= {"legend": {"orientation": "h", "y": -0.12, "x": 0}, "margin": {"l": 60, "r": 20, "t": 75, "b": 40}}
+    return figure(data, layout, None, height=490)
 
 
 def figure_slice(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure:
@@ -141,23 +143,25 @@ def figure_slice(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure
     prob = kp.softmax2d(m[None, None], beta)[0, 0].numpy()
     hm = m.numpy()[idx[:, 1], idx[:, 0]]
     pr = prob[idx[:, 1], idx[:, 0]]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=t, y=hm, name="heatmap", line=dict(color="#555", width=3, shape="hv")))
-    fig.add_trace(go.Scatter(x=t, y=pr, name="probability", line=dict(color=PALETTE[5], width=3, shape="hv")),
-                  secondary_y=True)
+    data = [{"type": "scatter", "x": t, "y": hm, "name": "heatmap", "line": {"color": "#555", "width": 3, "shape": "hv"}},
+            {"type": "scatter", "x": t, "y": pr, "name": "probability", "yaxis": "y2",
+             "line": {"color": PALETTE[5], "width": 3, "shape": "hv"}}]
+    shapes = []
+    top = float(np.nanmax(hm)) * 1.05
     for meth, xy in est.items():
-        s = float(np.dot(xy - a, u))
-        off = float(np.linalg.norm((xy - a) - s * u))
-        fig.add_vline(x=s, line=dict(color=COLORS[meth], width=3, dash="dot" if meth != "soft_argmax" else "solid"))
-        fig.add_trace(go.Scatter(x=[s], y=[float(np.nanmax(hm)) * 1.05], mode="markers", name=LABELS[meth],
-                                 marker=dict(symbol=SYMBOLS[meth], size=14, color=COLORS[meth]),
-                                 hovertemplate=f"{LABELS[meth]}: %{{x:.2f}} px along the line, {off:.2f} px off it"
-                                               "<extra></extra>"))
-    fig.update_xaxes(title_text="position along the line from peak 1 to peak 2 (px)")
-    fig.update_yaxes(title_text="heatmap", secondary_y=False)
-    fig.update_yaxes(title_text="probability", secondary_y=True, showgrid=False)
-    return style(fig, "1-D slice through both peaks", height=520,
-                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200, r=80))
+        s_ = float(np.dot(xy - a, u))
+        off = float(np.linalg.norm((xy - a) - s_ * u))
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": s_, "x1": s_, "y0": 0, "y1": 1,
+                       "line": {"color": COLORS[meth], "width": 3, "dash": "dot" if meth != "soft_argmax" else "solid"}})
+        data.append({"type": "scatter", "x": [s_], "y": [top], "mode": "markers", "name": LABELS[meth],
+                     "marker": {"symbol": SYMBOLS[meth], "size": 14, "color": COLORS[meth]},
+                     "hovertemplate": f"{LABELS[meth]}: %{{x:.2f}} px along the line, {off:.2f} px off it<extra></extra>"})
+    layout = {"xaxis": {"title": {"text": "position along the line from peak 1 to peak 2 (px)"}},
+              "yaxis": {"title": {"text": "heatmap"}},
+              "yaxis2": {"title": {"text": "probability"}, "overlaying": "y", "side": "right", "showgrid": False},
+              "shapes": shapes, "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+              "margin": {"l": 60, "r": 80, "t": 60, "b": 200}}
+    return figure(data, layout, "1-D slice through both peaks", height=520)
 
 
 def sweep(p: Peaks, beta: float, radius: int = 3, n: int = 41) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -181,36 +185,39 @@ def sweep(p: Peaks, beta: float, radius: int = 3, n: int = 41) -> tuple[np.ndarr
 def figure_sweep(p: Peaks, beta: float, radius: int = 3) -> go.Figure:
     ratios, out = sweep(p, beta, radius)
     L = float(np.hypot(p.x2 - p.x1, p.y2 - p.y1))
-    fig = go.Figure()
-    fig.add_hline(y=0, line=dict(color="#999", dash="dash"), annotation_text="peak 1", annotation_position="top right")
-    fig.add_hline(y=L, line=dict(color="#999", dash="dash"), annotation_text="peak 2", annotation_position="bottom right")
-    for meth, v in out.items():
-        fig.add_trace(go.Scatter(x=ratios, y=v, name=LABELS[meth], line=dict(color=COLORS[meth], width=3,
-                                 shape="hv" if meth == "argmax" else "linear")))
-    cur = p.h2 / p.h1 if p.h1 > 0 else 0
-    fig.add_vline(x=min(cur, 2.0), line=dict(color="#444", width=1))
-    fig.update_xaxes(title_text="height of peak 2 / height of peak 1")
-    fig.update_yaxes(title_text="estimate along the line (px)")
-    return style(fig, "Arg-max jumps, the integral slides", height=520,
-                 legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=200))
+    data = [{"type": "scatter", "x": ratios, "y": v, "name": LABELS[meth],
+             "line": {"color": COLORS[meth], "width": 3, "shape": "hv" if meth == "argmax" else "linear"}}
+            for meth, v in out.items()]
+    cur = min(p.h2 / p.h1 if p.h1 > 0 else 0, 2.0)
+    guide = {"color": "#999", "dash": "dash"}
+    shapes = [{"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": guide}
+              for y in (0, L)]
+    shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": cur, "x1": cur, "y0": 0, "y1": 1,
+                   "line": {"color": "#444", "width": 1}})
+    notes = [{"text": "peak 1", "xref": "paper", "yref": "y", "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom",
+              "showarrow": False},
+             {"text": "peak 2", "xref": "paper", "yref": "y", "x": 1, "y": L, "xanchor": "right", "yanchor": "top",
+              "showarrow": False}]
+    layout = {"xaxis": {"title": {"text": "height of peak 2 / height of peak 1"}},
+              "yaxis": {"title": {"text": "estimate along the line (px)"}}, "shapes": shapes, "annotations": notes,
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 200}}
+    return figure(data, layout, "Arg-max jumps, the integral slides", height=520)
 
 
 # --- exp-normalize -----------------------------------------------------------------------------------
 def overflow_table(peak_logits: np.ndarray, size: int = 16) -> dict[str, np.ndarray]:
     """Decode a fixed two-peak shape scaled so its top logit is each value, with naive and stable soft-max in
-    float32. Returns x estimates (NaN where the naive one broke) and the fraction of NaN cells."""
+    float32 (all values in one batch). Returns x estimates (NaN where the naive one broke) and the fraction of
+    NaN cells."""
     base = two_peak_map(Peaks(x1=4.5, y1=8.5, h1=1.0, s1=1.5, x2=11.5, y2=8.5, h2=0.9, s2=1.5), size).float()
     base = base / base.max()
-    out = {"naive_x": [], "stable_x": [], "naive_nan": [], "naive_sum": []}
-    for v in peak_logits:
-        z = (base * float(v))[None, None]
-        pn = kp.softmax2d_naive(z)
-        ps = kp.softmax2d(z)
-        out["naive_x"].append(float(kp.expectation(pn)[0, 0, 0]))
-        out["stable_x"].append(float(kp.expectation(ps)[0, 0, 0]))
-        out["naive_nan"].append(int(torch.isnan(pn).sum()))
-        out["naive_sum"].append(float(torch.exp(z.flatten()).sum()))
-    return {k: np.array(v) for k, v in out.items()}
+    z = base[None, None] * torch.as_tensor(np.asarray(peak_logits, dtype=np.float32)).view(-1, 1, 1, 1)
+    pn, ps = kp.softmax2d_naive(z), kp.softmax2d(z)
+    return {"naive_x": kp.expectation(pn)[:, 0, 0].double().numpy(),
+            "stable_x": kp.expectation(ps)[:, 0, 0].double().numpy(),
+            "naive_nan": torch.isnan(pn).flatten(1).sum(1).numpy(),
+            "naive_sum": torch.exp(z.flatten(1)).sum(1).double().numpy()}
 
 
 def figure_overflow(current: float) -> tuple[go.Figure, str]:
@@ -218,22 +225,23 @@ def figure_overflow(current: float) -> tuple[go.Figure, str]:
         raise UserInputError(f"The logit scale must be between 0 and 10000, got {current}.")
     grid = np.unique(np.concatenate([np.linspace(1, 150, 150), [current]]))
     t = overflow_table(grid)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=grid, y=t["stable_x"], name="max-subtracted (stable)",
-                             line=dict(color=PALETTE[0], width=5)))
-    fig.add_trace(go.Scatter(x=grid, y=t["naive_x"], name="naive exp / sum", line=dict(color=PALETTE[3], width=3,
-                                                                                          dash="dash")))
+    data = [{"type": "scatter", "x": grid, "y": t["stable_x"], "name": "max-subtracted (stable)",
+             "line": {"color": PALETTE[0], "width": 5}},
+            {"type": "scatter", "x": grid, "y": t["naive_x"], "name": "naive exp / sum",
+             "line": {"color": PALETTE[3], "width": 3, "dash": "dash"}}]
     bad = np.isnan(t["naive_x"])
     if bad.any():
-        fig.add_trace(go.Scatter(x=grid[bad], y=np.full(bad.sum(), np.nanmin(t["stable_x"]) - 0.3), mode="markers",
-                                 name="naive result is NaN", marker=dict(symbol="x", color=PALETTE[3], size=8)))
-    fig.add_vline(x=88.72, line=dict(color="#666", dash="dot"), annotation_text="exp(88.7) = float32 max",
-                  annotation_position="top left")
-    fig.add_vline(x=current, line=dict(color="#222", width=1))
-    fig.update_xaxes(title_text="largest logit β·max(heatmap)")
-    fig.update_yaxes(title_text="decoded x (px)")
-    style(fig, "Soft-max in float32: naive vs exp-normalize", height=460,
-          legend=dict(orientation="h", yanchor="top", y=-0.28, x=0), margin=dict(b=140))
+        data.append({"type": "scatter", "x": grid[bad], "y": np.full(bad.sum(), np.nanmin(t["stable_x"]) - 0.3),
+                     "mode": "markers", "name": "naive result is NaN",
+                     "marker": {"symbol": "x", "color": PALETTE[3], "size": 8}})
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": line}
+              for x, line in ((88.72, {"color": "#666", "dash": "dot"}), (current, {"color": "#222", "width": 1}))]
+    notes = [{"text": "exp(88.7) = float32 max", "xref": "x", "yref": "paper", "x": 88.72, "y": 1, "xanchor": "right",
+              "yanchor": "bottom", "showarrow": False}]
+    layout = {"xaxis": {"title": {"text": "largest logit β·max(heatmap)"}}, "yaxis": {"title": {"text": "decoded x (px)"}},
+              "shapes": shapes, "annotations": notes, "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 140}}
+    fig = figure(data, layout, "Soft-max in float32: naive vs exp-normalize", height=460)
     i = int(np.where(grid == current)[0][0])
     nx, sx = t["naive_x"][i], t["stable_x"][i]
     text = (f"At a largest logit of **{current:g}**: Σ exp(z) = **{t['naive_sum'][i]:.4g}** in float32, the naive "

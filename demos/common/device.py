@@ -43,7 +43,7 @@ def device_label(device: torch.device | None = None) -> str:
     if d.type == "mps":
         return "MPS (Apple GPU)"
     cores = os.cpu_count() or 1
-    return f"CPU ({cores} core{'s' * (cores != 1)}, {torch.get_num_threads()} thread{'s' * (torch.get_num_threads() != 1)} per request)"
+    return f"CPU ({cores} core{'s' * (cores != 1)})"
 
 
 def synchronize(device: torch.device | None = None) -> None:

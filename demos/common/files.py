@@ -48,5 +48,5 @@ DEEP_LINK_MAX = 200  # and at most this many (each holds the page's figures: abo
 
 
 def prune_deep_links() -> int:
-    """Gradio never removes the views saved by "Copy a link to this view"; this does."""
+    """Gradio never removes the views saved by "Share this view"; this does."""
     return prune(gradio_upload_dir() / "deep_links", DEEP_LINK_MAX_AGE_S, DEEP_LINK_MAX)

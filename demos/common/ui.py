@@ -257,7 +257,7 @@ def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
 
 
 def from_shared_link(request) -> bool:
-    """True when the page was opened from "Copy a link to this view" (Gradio's ``?deep_link=``): its components
+    """True when the page was opened from "Share this view" (Gradio's ``?deep_link=``): its components
     already hold the shared values, which the first views must not overwrite."""
     try:
         return bool(request is not None and request.query_params.get("deep_link"))

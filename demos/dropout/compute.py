@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.params import Param
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, style, subplot_grid
 from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
 
@@ -74,19 +74,20 @@ def figure_steps(st: dict, p: float) -> go.Figure:
     panels = [("input x", st["x"]), ("keep mask ~ Bernoulli(1 − p)", st["mask"].float()),
               ("zeroed: x · mask", st["zeroed"]), (f"output: x · mask / (1 − p) = ×{st['scale']:.3g}", st["out"]),
               ("eval mode: identity", st["eval"])]
-    fig = make_subplots(1, 5, subplot_titles=[t for t, _ in panels], horizontal_spacing=0.02)
+    axes, layout = subplot_grid(1, 5, hspace=0.02, vspace=0.0, titles=[t for t, _ in panels], title_size=14)
     zmax = float(max(st["x"].max(), st["out"].max()))
+    data = []
     for j, (t, v) in enumerate(panels):
         is_mask = j == 1
-        fig.add_trace(go.Heatmap(z=v.numpy(), colorscale="Greys" if is_mask else "Viridis", showscale=j == 3,
-                                 zmin=0, zmax=1 if is_mask else zmax, colorbar=dict(thickness=12),
-                                 hovertemplate="%{z:.3f}<extra></extra>"), 1, j + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed")
-    for j in range(1, 6):
-        fig.update_yaxes(scaleanchor=f"x{j if j > 1 else ''}", row=1, col=j)
-    fig.update_annotations(font_size=14)
-    return style(fig, f"Dropout with p = {p:g} (training mode)", height=330, margin=dict(t=90, l=10, r=10))
+        xa, ya = axes[j]
+        data.append({"type": "heatmap", "z": v.numpy(), "colorscale": "Greys" if is_mask else "Viridis",
+                     "showscale": j == 3, "zmin": 0, "zmax": 1 if is_mask else zmax, "colorbar": {"thickness": 12},
+                     "hovertemplate": "%{z:.3f}<extra></extra>", "xaxis": xa, "yaxis": ya})
+        layout["xaxis" + xa[1:]] |= {"showticklabels": False, "showgrid": False, "ticks": ""}
+        layout["yaxis" + ya[1:]] |= {"showticklabels": False, "showgrid": False, "ticks": "", "autorange": "reversed",
+                                      "scaleanchor": xa}
+    layout |= {"margin": {"l": 10, "r": 10, "t": 90, "b": 55}}
+    return figure(data, layout, f"Dropout with p = {p:g} (training mode)", height=330)
 
 
 def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> go.Figure:

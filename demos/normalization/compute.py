@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, style, subplot_grid
 import demos.keypoints as kp
 
 EPS = 1e-5
@@ -103,18 +103,23 @@ def figure_step(steps: dict, channel: int, step: int, show_all: bool) -> go.Figu
     if not 0 <= channel < C:
         raise UserInputError(f"Channel must be in 0..{C - 1}, got {channel}.")
     arrays = [steps["x"], steps["x"], steps["xhat"], steps["y"]]
-    shown = range(4) if show_all else [step]
-    fig = make_subplots(1, len(shown), subplot_titles=[STEP_TITLES[i] for i in shown], horizontal_spacing=0.06)
+    shown = list(range(4)) if show_all else [step]
+    axes, layout = subplot_grid(1, len(shown), hspace=0.06, vspace=0.0, titles=[STEP_TITLES[i] for i in shown])
+    data, shapes = [], []
     for j, i in enumerate(shown):
+        xa, ya = axes[j]
         v = arrays[i][:, channel].flatten().numpy()
-        fig.add_trace(go.Histogram(x=v, nbinsx=40, marker_color=PALETTE[i % 4], showlegend=False), 1, j + 1)
+        data.append({"type": "histogram", "x": v, "nbinsx": 40, "marker": {"color": PALETTE[i % 4]},
+                     "showlegend": False, "xaxis": xa, "yaxis": ya})
         if i == 1:
-            m, s = float(steps["mean"][channel]), math.sqrt(float(steps["var"][channel]))
-            fig.add_vline(x=m, line=dict(color="black", width=3), row=1, col=j + 1)
-            fig.add_vrect(x0=m - s, x1=m + s, fillcolor=PALETTE[1], opacity=0.2, line_width=0, row=1, col=j + 1)
-    fig.update_xaxes(title_text="value")
-    fig.update_annotations(font_size=15)
-    return style(fig, f"Channel {channel}", height=380, margin=dict(t=90))
+            m, sd = float(steps["mean"][channel]), math.sqrt(float(steps["var"][channel]))
+            shapes.append({"type": "rect", "xref": xa, "yref": f"{ya} domain", "x0": m - sd, "x1": m + sd, "y0": 0,
+                           "y1": 1, "fillcolor": PALETTE[1], "opacity": 0.2, "line": {"width": 0}})
+            shapes.append({"type": "line", "xref": xa, "yref": f"{ya} domain", "x0": m, "x1": m, "y0": 0, "y1": 1,
+                           "line": {"color": "black", "width": 3}})
+        layout["xaxis" + xa[1:]] |= {"title": {"text": "value"}}
+    layout |= {"shapes": shapes, "margin": {"l": 60, "r": 20, "t": 90, "b": 55}}
+    return figure(data, layout, f"Channel {channel}", height=380)
 
 
 def step_numbers(steps: dict, channel: int, gamma: float, beta: float) -> str:
@@ -248,24 +253,30 @@ def torch_norm(x: torch.Tensor, kind: str, groups: int = 2, eps: float = EPS) ->
 def figure_cubes(shape, n: int, c: int, groups: int) -> go.Figure:
     """The (N, C, H·W) cube for each normalizer, the elements sharing statistics with (n, c) highlighted."""
     N, C, H, W = shape
-    fig = make_subplots(1, 4, specs=[[{"type": "scene"}] * 4],
-                        subplot_titles=[f"{k}{f' (G = {groups})' if k == 'GroupNorm' else ''}" for k in VARIANTS],
-                        horizontal_spacing=0.01)
+    titles = [f"{k}{f' (G = {groups})' if k == 'GroupNorm' else ''}" for k in VARIANTS]
+    width = (1 - 0.01 * 3) / 4
     nn_, cc, hh = np.meshgrid(np.arange(N), np.arange(C), np.arange(H * W), indexing="ij")
+    scene = {"xaxis": {"title": {"text": "C"}, "showticklabels": False},
+             "yaxis": {"title": {"text": "H·W"}, "showticklabels": False},
+             "zaxis": {"title": {"text": "N"}, "showticklabels": False},
+             "camera": {"eye": {"x": 1.6, "y": -1.6, "z": 1.0}}, "aspectmode": "cube"}
+    data, layout, notes = [], {}, []
     for j, kind in enumerate(VARIANTS):
-        m = group_mask(kind, shape, n, c, groups)[:, :, :, :].reshape(N, C, H * W).numpy()
-        for on, col, size, name in ((False, "rgba(120,120,120,0.35)", 3, "other elements"),
-                                    (True, PALETTE[1], 5, "share statistics with the chosen element")):
+        name = "scene" if j == 0 else f"scene{j + 1}"
+        x0 = j * (width + 0.01)
+        layout[name] = scene | {"domain": {"x": [x0, x0 + width], "y": [0, 1]}}
+        notes.append({"text": titles[j], "x": x0 + width / 2, "y": 1, "xref": "paper", "yref": "paper",
+                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 15}})
+        m = group_mask(kind, shape, n, c, groups).reshape(N, C, H * W).numpy()
+        for on, col, size, label in ((False, "rgba(120,120,120,0.35)", 3, "other elements"),
+                                     (True, PALETTE[1], 5, "share statistics with the chosen element")):
             sel = m == on
-            fig.add_trace(go.Scatter3d(x=cc[sel], y=hh[sel], z=nn_[sel], mode="markers", name=name,
-                                       showlegend=j == 0, legendgroup=str(on),
-                                       marker=dict(size=size, color=col, symbol="square")), 1, j + 1)
-    scene = dict(xaxis=dict(title="C", showticklabels=False), yaxis=dict(title="H·W", showticklabels=False),
-                 zaxis=dict(title="N", showticklabels=False), camera=dict(eye=dict(x=1.6, y=-1.6, z=1.0)),
-                 aspectmode="cube")
-    fig.update_layout(scene=scene, scene2=scene, scene3=scene, scene4=scene)
-    return style(fig, f"Which elements share a mean and variance with sample {n}, channel {c}", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), margin=dict(l=0, r=0, t=80, b=40))
+            data.append({"type": "scatter3d", "x": cc[sel], "y": hh[sel], "z": nn_[sel], "mode": "markers",
+                         "name": label, "showlegend": j == 0, "legendgroup": str(on), "scene": name,
+                         "marker": {"size": size, "color": col, "symbol": "square"}})
+    layout |= {"annotations": notes, "legend": {"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
+               "margin": {"l": 0, "r": 0, "t": 80, "b": 40}}
+    return figure(data, layout, f"Which elements share a mean and variance with sample {n}, channel {c}", height=430)
 
 
 def variant_check(x: torch.Tensor, groups: int) -> list[dict]:

@@ -13,7 +13,8 @@ The losses (each head's own, chosen by the person):
   cross-entropy between soft-max(map) over all cells and the normalised Gaussian (classification over cells).
 
 Arg-max's quantisation floor: a keypoint uniform within its cell of side s (input px) lies on average
-0.3826·s from the cell's centre, so a perfect arg-max decoder still errs by 0.38·stride px on average.
+0.3826·s from the cell's centre, so a perfect arg-max decoder still errs by 0.38·stride px on average
+(docs/facts.md 1.4).
 """
 
 from __future__ import annotations
