@@ -7,11 +7,14 @@ the papers' tables. Parameters include BatchNorm's γ and β (not its running st
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models.densenet import _DenseBlock
 from torchvision.models.googlenet import Inception
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from torchvision.models.shufflenetv2 import InvertedResidual, channel_shuffle
@@ -19,10 +22,14 @@ from torchvision.models.squeezenet import Fire
 
 from demos.common.device import time_forward
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, style
+from demos.common.plotstyle import PALETTE, figure, style
 
-BLOCKS = ("ResNet basic", "ResNet bottleneck", "Inception module", "Depthwise-separable (MobileNet)",
-          "Fire module (SqueezeNet)", "ResNeXt grouped bottleneck", "ShuffleNet-V2 unit")
+BLOCKS = ("ResNet basic", "ResNet projection shortcut (stride 2)", "ResNet bottleneck", "DenseNet dense block",
+          "Inception module", "Inception-v3: 5×5 as two 3×3", "Inception-v3: 3×3 as 1×3 + 3×1",
+          "Depthwise-separable (MobileNet)", "Fire module (SqueezeNet)", "ResNeXt grouped bottleneck",
+          "ShuffleNet-V1 unit", "ShuffleNet-V2 unit")
+DENSE_LAYERS, GROWTH = 4, 32  # DenseNet-121's growth rate k = 32, bottleneck to 4k (Huang et al. 2017)
+SHUFFLE_V1_GROUPS = (4, 2)  # g in ShuffleNet V1's 1x1 group convs (the paper uses 1-8): the first dividing C/4
 MAX_CHANNELS = 1024
 MAX_SIZE = 224
 
@@ -44,6 +51,23 @@ class DepthwiseSeparable(nn.Sequential):
     def __init__(self, cin: int, cout: int):
         super().__init__(nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False), nn.BatchNorm2d(cin), nn.ReLU(),
                          nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class ShuffleV1Unit(nn.Module):
+    """ShuffleNet V1 unit, stride 1 (Zhang et al. 2018, Fig. 2b): 1x1 group conv C->C/4 (g groups) + BN + ReLU,
+    channel shuffle, 3x3 depthwise + BN, 1x1 group conv C/4->C + BN, identity added, ReLU."""
+
+    def __init__(self, c: int, g: int):
+        super().__init__()
+        m = c // 4
+        self.g = g
+        self.reduce = nn.Sequential(nn.Conv2d(c, m, 1, groups=g, bias=False), nn.BatchNorm2d(m), nn.ReLU())
+        self.depthwise = nn.Sequential(nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False), nn.BatchNorm2d(m))
+        self.expand = nn.Sequential(nn.Conv2d(m, c, 1, groups=g, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        y = channel_shuffle(self.reduce(x), self.g)
+        return torch.relu(x + self.expand(self.depthwise(y)))
 
 
 class ResNeXtBlock(nn.Module):
@@ -70,6 +94,49 @@ def make(kind: str, c: int, size: int, groups: int = 32):
         p = 2 * 9 * c * c + 2 * 2 * c
         macs = 2 * 9 * c * c * HW
         text = "2 × (3·3·C·C) conv weights + 2 BN × 2C; MACs = 2·9C²·HW"
+    elif kind == "ResNet projection shortcut (stride 2)":
+        _check(c, size)
+        o, H2 = 2 * c, (size + 1) // 2
+        down = nn.Sequential(nn.Conv2d(c, o, 1, stride=2, bias=False), nn.BatchNorm2d(o))
+        m = BasicBlock(c, o, stride=2, downsample=down)
+        p = 9 * c * o + 9 * o * o + 2 * 2 * o + c * o + 2 * o
+        macs = (9 * c * o + 9 * o * o + c * o) * H2 * H2
+        text = (f"the shape changes (C→2C = {o}, stride 2), so the shortcut is a projection: a 1×1 conv with stride 2 "
+                f"(C·2C = {c * o} weights) + BN instead of the identity (He et al. 2016, option B)")
+    elif kind == "DenseNet dense block":
+        _check(c, size)
+        k, L = GROWTH, DENSE_LAYERS
+        m = _DenseBlock(L, c, bn_size=4, growth_rate=k, drop_rate=0.0)
+        ins = [c + i * k for i in range(L)]  # layer l sees k0 + (l-1)k channels: every earlier map, concatenated
+        p = sum(2 * ci + ci * 4 * k + 2 * 4 * k + 9 * 4 * k * k for ci in ins)
+        macs = sum(ci * 4 * k + 9 * 4 * k * k for ci in ins) * HW
+        text = (f"{L} layers, growth rate k = {k}: layer l sees k0 + (l−1)k = {', '.join(map(str, ins))} channels "
+                f"(concatenation), BN-ReLU-1×1 to 4k then BN-ReLU-3×3 to k; output k0 + {L}k = {c + L * k} channels")
+    elif kind == "Inception-v3: 5×5 as two 3×3":
+        _check(c, size)
+        m = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, bias=False), nn.Conv2d(c, c, 3, padding=1, bias=False))
+        p = 18 * c * c
+        macs = 18 * c * c * HW
+        text = (f"two 3×3 convs cover a 5×5 field with 18·C² weights instead of 25·C² = {25 * c * c} (28 % fewer; "
+                "Szegedy et al. 2016)")
+    elif kind == "Inception-v3: 3×3 as 1×3 + 3×1":
+        _check(c, size)
+        m = nn.Sequential(nn.Conv2d(c, c, (1, 3), padding=(0, 1), bias=False),
+                          nn.Conv2d(c, c, (3, 1), padding=(1, 0), bias=False))
+        p = 6 * c * c
+        macs = 6 * c * c * HW
+        text = f"1×3 then 3×1: 6·C² weights instead of 9·C² = {9 * c * c} (33 % fewer; n×n → 1×n + n×1 saves 1 − 2/n)"
+    elif kind == "ShuffleNet-V1 unit":
+        _check(c, size)
+        g = next((g for g in SHUFFLE_V1_GROUPS if c % (4 * g) == 0), None)
+        if g is None:
+            raise UserInputError(f"A ShuffleNet-V1 unit squeezes to C/4 in groups: C must be divisible by 8, got {c}.")
+        mid = c // 4
+        m = ShuffleV1Unit(c, g)
+        p = c * mid // g + 2 * mid + 9 * mid + 2 * mid + mid * c // g + 2 * c
+        macs = (c * mid // g + 9 * mid + mid * c // g) * HW
+        text = (f"1×1 group conv C→{mid} in g = {g} groups, channel shuffle, 3×3 depthwise, 1×1 group conv {mid}→C "
+                "(+ BN), identity added; V2 (next row) splits the channels instead of grouping the 1×1 convs")
     elif kind == "ResNet bottleneck":
         _check(c, size)
         if c % 4:
@@ -149,18 +216,21 @@ def all_blocks(c: int, size: int, groups: int = 32, device="cpu") -> list[dict]:
 
 
 def figure_blocks(rows: list[dict]) -> go.Figure:
-    names = [r["block"] for r in rows]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[r["params (module)"] / 1e3 for r in rows], name="parameters (k)",
-                         marker_color=PALETTE[0]))
-    fig.add_trace(go.Bar(x=names, y=[r["MACs (FlopCounterMode / 2)"] / 1e6 for r in rows], name="M multiply-adds",
-                         marker_color=PALETTE[1]))
-    fig.add_trace(go.Scatter(x=names, y=[r["time (ms)"] for r in rows], name="time (ms)", yaxis="y2", mode="markers",
-                             marker=dict(size=16, symbol="diamond", color=PALETTE[3])))
-    fig.update_layout(barmode="group", yaxis=dict(type="log", title_text="count (log)"),
-                      yaxis2=dict(overlaying="y", side="right", title_text="ms", showgrid=False, rangemode="tozero"))
-    return style(fig, "Blocks on the same input: size, operations, time", height=440,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+    # block names wrapped onto short lines, so twelve of them read horizontally on a projector
+    names = ["<br>".join(textwrap.wrap(r["block"], 13)) for r in rows]
+    data = [{"type": "bar", "x": names, "y": [r["params (module)"] / 1e3 for r in rows], "name": "parameters (k)",
+             "marker": {"color": PALETTE[0]}},
+            {"type": "bar", "x": names, "y": [r["MACs (FlopCounterMode / 2)"] / 1e6 for r in rows],
+             "name": "M multiply-adds", "marker": {"color": PALETTE[1]}},
+            {"type": "scatter", "x": names, "y": [r["time (ms)"] for r in rows], "name": "time (ms)", "yaxis": "y2",
+             "mode": "markers", "marker": {"size": 16, "symbol": "diamond", "color": PALETTE[3]}}]
+    layout = {"barmode": "group", "xaxis": {"tickangle": 0, "tickfont": {"size": 12}},
+              "yaxis": {"type": "log", "dtick": 1, "title": {"text": "count (log)"}},
+              "yaxis2": {"overlaying": "y", "side": "right", "title": {"text": "ms"}, "showgrid": False,
+                         "rangemode": "tozero"},
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+              "margin": {"l": 60, "r": 70, "t": 100, "b": 120}}
+    return figure(data, layout, "Blocks on the same input: size, operations, time", height=500)
 
 
 def figure_shuffle(groups: int = 3, per_group: int = 4) -> go.Figure:

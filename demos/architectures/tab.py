@@ -14,7 +14,8 @@ from . import views as V
 TAB_ID = "architectures"
 TITLE = "Architectures"
 SUMMARY = ("The accuracy / parameters / operations / latency trade-off of a model zoo, the building blocks "
-           "(ResNet, Inception, MobileNet, SqueezeNet, ResNeXt, ShuffleNet), separable convolutions, skip "
+           "(ResNet with its projection shortcut, DenseNet, Inception v1 and v3's factorisations, MobileNet, "
+           "SqueezeNet, ResNeXt, ShuffleNet V1 and V2) by formula vs built module, separable convolutions, skip "
            "connections trained live, and pruning and quantization of a keypoint model.")
 
 

@@ -241,7 +241,50 @@ def adam_vs_adamw(wd: float = 0.05, epochs: int = 1500, n_train: int = 24, seed:
                     wn = float(torch.sqrt(sum(p.pow(2).sum() for n_, p in m.named_parameters() if "weight" in n_)))
                     hist.append((ep, wn, float(F.mse_loss(m(xv), yv))))
         if ep % every == 0 or ep == epochs:
-            yield ep, {k: v[2] for k, v in runs.items()}
+            yield ep, {k: v[2] for k, v in runs.items()} | {"decay": effective_decay(runs["Adam + L2"][1], wd)}
+
+
+def effective_decay(opt: torch.optim.Adam, wd: float) -> dict:
+    """Per weight, the decay Adam + L2 applies per step, read from the optimizer's own state.
+
+    Adam + L2 adds λw to the gradient and Adam divides the update by sqrt(v̂) + ε, so its decay term moves a
+    weight by lr·λ·w / (sqrt(v̂) + ε): a relative decay of lr·λ / (sqrt(v̂) + ε) per step, small where the gradient
+    history v̂ is large. AdamW shrinks every weight by lr·λ per step (Loshchilov and Hutter 2019; docs/facts.md 4)."""
+    g = opt.param_groups[0]
+    lr, eps, b2 = g["lr"], g["eps"], g["betas"][1]
+    rms = []
+    for p in g["params"]:
+        st = opt.state.get(p)
+        if st and "exp_avg_sq" in st:
+            step = float(st["step"])
+            rms.append((st["exp_avg_sq"] / (1 - b2 ** step)).sqrt().flatten().cpu())
+    rms = torch.cat(rms).double().numpy() if rms else np.zeros(0)
+    return {"rms_grad": rms, "adam_l2": lr * wd / (rms + eps), "adamw": lr * wd, "lr": lr, "wd": wd}
+
+
+def figure_decay(d: dict) -> go.Figure:
+    """Relative decay per step against each weight's gradient scale: Adam + L2 (one point per weight) vs AdamW."""
+    rms, l2 = d["rms_grad"], d["adam_l2"]
+    keep = (rms > 0) & (l2 > 0)  # log axes: λ = 0 leaves nothing to draw but AdamW's line
+    rms, l2 = rms[keep], l2[keep]
+    if len(rms) > 3000:  # every weight would be ~4400 points: a fixed, even subsample draws the same cloud
+        idx = np.linspace(0, len(rms) - 1, 3000).astype(int)
+        rms, l2 = rms[idx], l2[idx]
+    lo, hi = (float(rms.min()), float(rms.max())) if len(rms) else (1e-6, 1.0)
+    # above 1 the linearised decay means "the whole step is decay": Adam's normalised step (about lr) pulls that
+    # weight to 0, so the plot caps it at 1
+    data = [{"type": "scatter", "x": rms, "y": np.minimum(l2, 1.0), "mode": "markers",
+             "name": "Adam + L2: lr·λ / (√v̂ + ε), one dot per weight (capped at 1)",
+             "marker": {"color": PALETTE[3], "size": 5, "opacity": 0.5}},
+            {"type": "scatter", "x": [lo, hi], "y": [d["adamw"] or None] * 2, "mode": "lines",
+             "name": f"AdamW: lr·λ = {d['adamw']:.2g} for every weight", "line": {"color": PALETTE[0], "width": 4}}]
+    layout = {"xaxis": {"type": "log", "title": {"text": "gradient scale √v̂ of the weight (Adam's own estimate)"},
+                        "exponentformat": "power", "dtick": 1},
+              "yaxis": {"type": "log", "title": {"text": "decay per step (fraction of w)"}, "exponentformat": "power",
+                        "dtick": 1},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.34, "x": 0},
+              "margin": {"l": 80, "r": 20, "t": 60, "b": 170}}
+    return figure(data, layout, "Large-gradient weights are decayed less by Adam + L2", height=470)
 
 
 def figure_wd(hist: dict, wd: float) -> go.Figure:

@@ -63,7 +63,10 @@ def build():
                 wd_run = gr.Button("Train Adam + L2 vs AdamW", variant="primary", elem_id="do-wd-run")
             wdc = {"text": gr.Markdown(elem_id="do-wd-text"), "plot": gr.Plot(placeholder("Press <b>Train Adam + L2 vs AdamW</b>: weight norms and validation loss,<br>"
                                                                 "1000 epochs (about 15 s on a 2-core CPU)."),
-                                                    label="Adam vs AdamW", elem_id="do-wd")}
+                                                    label="Adam vs AdamW", elem_id="do-wd"),
+                   "decay": gr.Plot(placeholder("After the run: each weight's decay per step under Adam + L2<br>against "
+                                                "its gradient scale, beside AdamW's lr·λ.", height=470),
+                                    label="Decay per step", elem_id="do-wd-decay")}
     ui.on([lr.release, wd.release], V.sgd_weight_decay_step, [lr, wd], sgd, api_name="sgd_weight_decay_step")
     ui.long_run(wd_run, None, V.adam_vs_adamw, [wd, wd_epochs], wdc, api_name="adam_vs_adamw",
                 duration=lambda wd, wd_epochs: 10 + wd_epochs // 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from demos.common.device import get_device
 from demos.common.params import Opaque, Param, takes
 
@@ -72,8 +74,26 @@ def adam_vs_adamw(wd, wd_epochs, report=None):
         if report:
             report(ep / wd_epochs, f"epoch {ep}/{wd_epochs}")
         a, w = hist["Adam + L2"][-1], hist["AdamW"][-1]
-        yield {"plot": C.figure_wd(hist, wd),
+        d = hist["decay"]
+        rel = d["adam_l2"]
+        q = np.quantile(rel, [0.1, 0.5, 0.9]) if len(rel) else np.zeros(3)
+        rms = d["rms_grad"]
+        big, small = (rel[rms >= np.quantile(rms, 0.9)], rel[rms <= np.quantile(rms, 0.1)]) if len(rms) else (rel, rel)
+        if wd == 0:
+            yield {"plot": C.figure_wd(hist, wd), "decay": C.figure_decay(d),
+                   "text": (f"Epoch {ep}: with λ = 0 neither optimizer decays the weights (‖W‖ Adam {a[1]:.2f}, "
+                            f"AdamW {w[1]:.2f}): the two runs are the same Adam. Set λ > 0 to compare them.")}
+            continue
+        yield {"plot": C.figure_wd(hist, wd), "decay": C.figure_decay(d),
                "text": (f"Epoch {ep}: ‖W‖ Adam + L2 {a[1]:.2f} vs AdamW {w[1]:.2f}; validation MSE {a[2]:.3f} vs "
-                        f"{w[2]:.3f}. AdamW (Loshchilov & Hutter 2019) applies w ← w − lr·λ·w every step. Adam + L2 "
-                        "adds λw to the gradient, which Adam then divides by √v: weights with a large gradient "
-                        "history are regularised less, those with small gradients more.")}
+                        f"{w[2]:.3f}. **Per step, with the same λ = {wd:g} and lr = {d['lr']:g}:** AdamW "
+                        f"(Loshchilov & Hutter 2019) shrinks every weight by lr·λ = **{d['adamw']:.2g}**; Adam + L2 "
+                        "adds λw to the gradient, which Adam then divides by √v̂, so its decay per step is "
+                        f"lr·λ/(√v̂ + ε): **{q[0]:.2g} / {q[1]:.2g} / {q[2]:.2g}** (10th / 50th / 90th percentile "
+                        f"over the weights). The 10 % of weights with the largest gradients are decayed "
+                        f"**{np.median(big):.2g}** per step, the 10 % with the smallest **{np.median(small):.2g}**: "
+                        "weights with a large gradient history are regularised less. (A value near or above 1 is a weight "
+                        "whose gradient is mostly the L2 term itself: Adam's normalised step, about lr, then drives it "
+                        "to zero.) To match AdamW's decay for the "
+                        f"median weight, Adam + L2 would need λ × {d['adamw'] / q[1]:.2g} (and it would still "
+                        "decay the other weights unevenly).")}

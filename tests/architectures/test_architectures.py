@@ -121,3 +121,37 @@ def test_compression_sweep_shapes():
     assert rows[0]["method"] == "fp32 (original)" and rows[0]["size_ratio"] == pytest.approx(1.0)
     assert {r["method"] for r in rows} >= {"pruned channels (L2)", "pruned weights (L1)", "fp16 weights",
                                            "int8 weights (per channel)"}
+
+
+def test_projection_shortcut_halves_the_map_and_doubles_the_channels():
+    """He et al. 2016, option B (docs/facts.md 6): when the shape changes the shortcut is a 1x1 conv, stride 2."""
+    r = B.measure("ResNet projection shortcut (stride 2)", 64, 8, repeats=1)
+    assert r["output"] == "128×4×4"
+    m = B.make("ResNet projection shortcut (stride 2)", 64, 8)[0]
+    conv = m.downsample[0]
+    assert conv.kernel_size == (1, 1) and conv.stride == (2, 2) and conv.weight.numel() == 64 * 128
+
+
+def test_dense_block_concatenates_growth_rate_channels_per_layer():
+    """Huang et al. 2017: with k0 input channels and growth rate k, L layers output k0 + L·k channels."""
+    r = B.measure("DenseNet dense block", 64, 8, repeats=1)
+    assert r["output"] == f"{64 + B.DENSE_LAYERS * B.GROWTH}×8×8"
+    layers = list(B.make("DenseNet dense block", 64, 8)[0].values())
+    assert [l.conv1.in_channels for l in layers] == [64 + i * B.GROWTH for i in range(B.DENSE_LAYERS)]
+
+
+@pytest.mark.parametrize("kind,ratio", [("Inception-v3: 5×5 as two 3×3", 18 / 25),
+                                        ("Inception-v3: 3×3 as 1×3 + 3×1", 6 / 9)])
+def test_inception_v3_factorisations_save_what_the_paper_says(kind, ratio):
+    """Szegedy et al. 2016: two 3x3 instead of 5x5 is 28 % fewer weights; 1x3 + 3x1 instead of 3x3 is 33 %."""
+    c = 64
+    full = 25 * c * c if "5×5" in kind else 9 * c * c
+    r = B.measure(kind, c, 8, repeats=1)
+    assert r["params (module)"] / full == pytest.approx(ratio)
+    assert r["output"] == "64×8×8"  # same receptive field, same shape
+
+
+def test_shufflenet_v1_unit_groups_its_pointwise_convs_and_shuffles():
+    m = B.make("ShuffleNet-V1 unit", 64, 8)[0]
+    assert m.reduce[0].groups == 4 and m.expand[0].groups == 4 and m.depthwise[0].groups == 16
+    assert B.make("ShuffleNet-V1 unit", 24, 8)[0].g == 2  # C/4 = 6 is not divisible by 4

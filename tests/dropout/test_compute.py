@@ -70,3 +70,17 @@ def test_overfit_stream_and_mc_dropout():
     assert (std > 0).all()
     x0, m0, s0 = C.mc_dropout(models[0.0], samples=5)
     assert np.allclose(s0, 0)  # no dropout, no spread
+
+
+def test_adam_l2_decays_large_gradient_weights_less_than_adamw_decays_any():
+    """Loshchilov and Hutter 2019 (docs/facts.md 4): Adam + L2's decay lr·λ/(√v̂ + ε) falls as the gradient
+    scale grows; AdamW's is lr·λ for every weight. Read from torch's own optimizer state."""
+    last = None
+    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=100):
+        last = hist
+    d = last["decay"]
+    assert d["adamw"] == pytest.approx(1e-3 * 0.05)
+    order = np.argsort(d["rms_grad"])
+    assert np.all(np.diff(d["adam_l2"][order]) <= 1e-15)  # larger gradient scale -> smaller decay
+    assert d["adam_l2"][order[-1]] < 0.1 * d["adam_l2"][order[0]]  # and the spread is large here
+    assert np.allclose(d["adam_l2"], 1e-3 * 0.05 / (d["rms_grad"] + 1e-8))
