@@ -23,7 +23,7 @@ from demos.common.images import load_image
 from demos.common.params import Choice, Many, Opaque, Param, Update, takes
 
 from . import analysis, data, decoders, occlusion, photo
-from .hub import ModelLoadError, bundled_names, load_model
+from .hub import ModelLoadError, bundled_names
 from .registry import MODELS, PHOTO, PHOTO_LABEL
 from .training import DEFAULT_HEATMAP_BETA
 
@@ -61,10 +61,13 @@ SKETCH = Opaque("sketch")
 STATE = Opaque("state")
 
 
-@functools.lru_cache(maxsize=16)
 def _model(name: str):
+    """The package's one cached copy of a bundled model (``get_loaded``, shared with the occlusion curve and the
+    other topics), with a load failure as a sentence."""
+    from . import get_loaded  # the package imports this module's siblings first
+
     try:
-        return load_model(name, device=get_device())
+        return get_loaded(name)
     except ModelLoadError as e:
         raise UserInputError(f"The model {name!r} cannot be loaded: {e}") from None
 
