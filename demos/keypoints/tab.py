@@ -94,6 +94,17 @@ def build():
                                                   height=460), label="Error against occluder size",
                                       elem_id="kp-curve"),
                      "curve_text": gr.Markdown(elem_id="kp-curve-text")}
+        with gr.Tab("Inside the U-Net"):
+            unet_btn = gr.Button("Show the backbone's levels and skips for the current image (about 2 s the first "
+                                 "time per model)", variant="primary", elem_id="kp-unet-run")
+            unet = {"unet": gr.Plot(placeholder("Press <b>Show the backbone's levels</b>: the encoder, the decoder "
+                                                "and the skips<br>drawn from the model, with each level's feature "
+                                                "map for the current image.", height=470),
+                                    label="The backbone as a U", elem_id="kp-unet"),
+                    "unet_ablation": gr.Plot(placeholder("The zoomed joint's map with and without the skips "
+                                                         "appears here.", height=380),
+                                             label="Skip ablation", elem_id="kp-unet-ablation"),
+                    "unet_text": gr.Markdown(elem_id="kp-unet-text")}
     outs = dict(overlay=overlay, grid_h=grid_h, grid_p=grid_p, zoom=zoom, table=table, csv=csv, summary=summary,
                 joint=joint)
     with ex_slot:
@@ -111,6 +122,7 @@ def build():
           outs | {"state": state}, api_name="occlude", trigger_mode="always_last", **gpu)
     ui.on([two.click, scene_seed.release], V.two_figures, [scene_seed] + controls, outs | {"state": state},
           api_name="two_figures", trigger_mode="always_last", **gpu)
+    ui.on([unet_btn.click], V.inside_unet, [state, model, joint], unet, api_name="inside_unet", **gpu)
     ui.long_run(curve_btn, curve_stop, V.occlusion_curve, curve_in, curve, api_name="occlusion_curve", duration=30)
     ui.on([model.input], V.change_model, [state, model, shown, joint], outs | {"beta": beta},
           api_name="change_model", **gpu).then(None, [model, beta], None, js=URL_JS)

@@ -21,8 +21,9 @@ from demos.common.errors import UserInputError
 from demos.common.files import prune
 from demos.common.images import load_image
 from demos.common.params import Choice, Many, Opaque, Param, Update, takes
+from demos.common.plotstyle import placeholder
 
-from . import analysis, data, decoders, occlusion, photo
+from . import analysis, data, decoders, occlusion, photo, unet
 from .hub import ModelLoadError, bundled_names
 from .registry import MODELS, PHOTO, PHOTO_LABEL
 from .training import DEFAULT_HEATMAP_BETA
@@ -285,6 +286,24 @@ def occlusion_curve(curve_joint, occ_shape) -> dict:
     rows = occlusion.curve(curve_joint, occ_shape)
     return {"curve": analysis.occlusion_figure(rows, curve_joint, occ_shape),
             "curve_text": analysis.occlusion_text(rows, curve_joint)}
+
+
+@takes(STATE, MODEL, JOINT)
+def inside_unet(state, model, joint) -> dict:
+    """The backbone's U for the current image: every level's feature map, and the head's map of the zoomed joint
+    with and without the skips (with the held-out ablation beside it)."""
+    m = _bundled(model, "Inside the U-Net")
+    if not isinstance(state, dict) or "image" not in state:
+        raise UserInputError("No image yet: pick an example, upload an image or draw one, then press Analyse.")
+    name = joint if joint in data.JOINTS else "l_wrist"
+    arr = np.array(analysis.letterbox(state["image"], m.input_size))
+    result = unet.image_maps(m, arr, data.JOINTS.index(name))
+    rows = unet.ablation(m)
+    ablated = (unet.ablation_figure(result, rows, name.replace("_", " ")) if result["heads"] else
+               placeholder("Direct regression has no heatmaps: its FC head reads the encoder's 1/16 output,"
+                           "<br>so the decoder and its skips are not used."))
+    return {"unet": unet.diagram_figure(m, arr, result, name.replace("_", " ")), "unet_ablation": ablated,
+            "unet_text": unet.ablation_text(m, rows)}
 
 
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
