@@ -28,6 +28,7 @@ CASES = [  # (module, view, arguments at their costliest: None = the record's ma
     ("demos.architectures.views", "blocks", None),
     ("demos.architectures.views", "zoo_latency", None),
     ("demos.architectures.views", "compression", None),
+    ("demos.architectures.views", "deep_compression", ["heatmap-s4", 0.0, 8]),  # nothing pruned, 256 centroids
     ("demos.bimodal.views", "remedies", None),
 ]
 PROBE = """

@@ -9,7 +9,7 @@ def test_every_tab_has_named_endpoints(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     for endpoint in ("/analyse_image", "/two_peaks", "/exp_normalize", "/real_cases", "/batchnorm_steps",
                      "/norm_variants", "/dropout_steps", "/selu_field", "/selu_deep", "/blocks", "/separable",
-                     "/zoo_latency", "/compression"):
+                     "/zoo_latency", "/compression", "/deep_compression", "/inside_unet"):
         assert endpoint in names, endpoint
 
 

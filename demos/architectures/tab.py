@@ -4,6 +4,7 @@ separable convolutions, skip connections, compression."""
 from __future__ import annotations
 
 import gradio as gr
+import pandas as pd
 
 from demos.common import ui
 from demos.common.plotstyle import placeholder
@@ -16,7 +17,8 @@ TITLE = "Architectures"
 SUMMARY = ("The accuracy / parameters / operations / latency trade-off of a model zoo, the building blocks "
            "(ResNet with its projection shortcut, DenseNet, Inception v1 and v3's factorisations, MobileNet, "
            "SqueezeNet, ResNeXt, ShuffleNet V1 and V2) by formula vs built module, separable convolutions, skip "
-           "connections trained live, and pruning and quantization of a keypoint model.")
+           "connections trained live, SqueezeNet's three strategies, and pruning criteria, quantization and Deep Compression of a "
+           "keypoint model.")
 
 
 def build():
@@ -39,6 +41,10 @@ def build():
            "table": gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True), "groups": b_in[2]}
     ui.on([c.release for c in b_in], V.blocks, b_in, blk, api_name="blocks", on_gpu=True, duration=20)
 
+    gr.Markdown("### SqueezeNet's three strategies, counted on the built network")
+    sq = {"plot": gr.Plot(label="SqueezeNet's strategies", elem_id="arch-squeeze"),
+          "text": gr.Markdown(elem_id="arch-squeeze-text")}
+
     gr.Markdown("### Separable and depthwise-separable convolutions")
     with gr.Row():
         s_in = [ui.widget(r) for r in (V.KERNEL, V.KERNEL_INDEX, V.CIN, V.COUT, V.CONV_SIZE)]
@@ -55,14 +61,27 @@ def build():
     ui.long_run(kgo, kstop, V.skip_connections, k_in, skip, api_name="skip_connections",
                 duration=lambda depth, steps: 10 + depth * steps // 400)
 
-    gr.Markdown("### Smaller models: pruning and quantization of a bundled keypoint model")
-    cgo = gr.Button("Prune and quantize (about 10 s)", variant="primary", elem_id="arch-compress-run")
-    comp = {"plot": gr.Plot(placeholder("Press <b>Prune and quantize</b>: model size against keypoint error<br>"
-                                        "for pruning, fp16 and int8 (about 10 s on a 2-core CPU)."),
-                            label="Size vs error", elem_id="arch-compress"),
-            "table": gr.Dataframe(label="Size and error", elem_id="arch-compress-table")}
+    gr.Markdown("### Smaller models: pruning criteria and quantization of a bundled keypoint model")
+    cgo = gr.Button("Prune (three criteria) and quantize (about 15 s)", variant="primary", elem_id="arch-compress-run")
+    comp = {"plot": gr.Plot(placeholder("Press <b>Prune and quantize</b>: model size against keypoint error for "
+                                        "magnitude,<br>random and channel-L1 pruning, fp16 and int8 (about 15 s on a "
+                                        "2-core CPU)."), label="Size vs error", elem_id="arch-compress"),
+            "table": gr.Dataframe(pd.DataFrame(columns=V.COMPRESSION_COLUMNS), label="Size and error",
+                                  elem_id="arch-compress-table")}
     ui.on([cgo.click], V.compression, [], comp, api_name="compression", **ui.HEAVY)
+
+    gr.Markdown("### Deep Compression: prune, share weights (k-means), Huffman-code")
+    with gr.Row():
+        d_in = [ui.widget(r) for r in (V.DC_MODEL, V.DC_SPARSITY, V.DC_BITS)]
+        dgo = gr.Button("Compress (a few seconds)", variant="primary", elem_id="arch-deepcomp-run")
+    dc = {"plot": gr.Plot(placeholder("Press <b>Compress</b>: the model's size after pruning, weight sharing and "
+                                      "Huffman coding,<br>and its keypoint error, beside the paper's 35× and 49×."),
+                          label="Deep Compression", elem_id="arch-deepcomp"),
+          "text": gr.Markdown(elem_id="arch-deepcomp-text"),
+          "table": gr.Dataframe(pd.DataFrame(columns=V.DC_COLUMNS), label="Stages", elem_id="arch-deepcomp-table")}
+    ui.on([dgo.click], V.deep_compression, d_in, dc, api_name="deep_compression", **ui.HEAVY)
 
     ui.first_view(V.zoo_static, zoo)
     ui.first_view(V.blocks, blk)
     ui.first_view(V.separable, sep)
+    ui.first_view(V.squeezenet, sq)

@@ -8,12 +8,14 @@ import pandas as pd
 
 from demos.common.device import device_label, get_device
 from demos.common.params import Choice, Param, Update, takes
+import demos.keypoints as kp
 from demos.common.plotstyle import placeholder
 
 from . import blocks as B
 from . import compression as Q
 from . import separable as S
 from . import skip as K
+from . import squeeze as SQ
 from . import zoo as Z
 
 CHANNELS = Param("c", "channels C", 8, 512, 256, 8, integer=True,
@@ -32,6 +34,15 @@ CONV_SIZE = Param("conv_size", "size (px)", 7, 112, 56, 7, integer=True)
 DEPTH = Param("depth", "depth (conv layers)", 4, 30, 30, 1, integer=True)
 SKIP_STEPS = Param("steps", "steps", 50, 250, 200, 10, integer=True,
                    help="the longest run (30 layers, 250 steps) takes about 25 s on a 2-core CPU")
+
+DC_MODEL = Choice("dc_model", "model", tuple((m.label, m.name) for m in kp.MODELS.values()
+                                             if m.name in kp.bundled_names()), "heatmap-s4")
+DC_SPARSITY = Param("dc_sparsity", "pruned (fraction of weights)", 0.0, 0.95, 0.5, 0.05,
+                    help="magnitude pruning across all layers but the output layer, no retraining")
+DC_BITS = Param("dc_bits", "bits per shared weight (2^b centroids)", 1, 8, 6, 1, integer=True,
+                help="the paper used 8 bits for conv layers and 5 for FC layers; the slowest setting takes about 6 s")
+COMPRESSION_COLUMNS = ["model", "method", "setting", "size_kb", "error_px"]
+DC_COLUMNS = ["stage", "size_kb", "ratio", "error_px"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,7 +148,23 @@ def _compression(n: int):
 @takes()
 def compression(report=None) -> dict:
     if report:
-        report(0.1, "pruning and quantizing (about 10 s)")
+        report(0.1, "pruning and quantizing (about 15 s)")
     rows = _compression(200)
     return {"plot": Q.figure(rows),
-            "table": pd.DataFrame(rows)[["model", "method", "setting", "size_kb", "error_px"]].round(2)}
+            "table": pd.DataFrame(rows)[COMPRESSION_COLUMNS].round(2)}
+
+
+@takes(DC_MODEL, DC_SPARSITY, DC_BITS)
+def deep_compression(dc_model, dc_sparsity, dc_bits, report=None) -> dict:
+    if report:
+        report(0.1, "pruning, k-means, Huffman (a few seconds)")
+    rows = Q.deep_compression(dc_model, dc_sparsity, dc_bits)
+    table = pd.DataFrame(rows)[DC_COLUMNS].round(2)
+    return {"plot": Q.deep_compression_figure(rows, dc_model), "text": Q.deep_compression_text(rows, dc_bits),
+            "table": table}
+
+
+@takes()
+def squeezenet() -> dict:
+    s = SQ.summary()
+    return {"plot": SQ.figure_strategies(s), "text": SQ.text(s)}
