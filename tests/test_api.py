@@ -42,3 +42,27 @@ def test_dropout_endpoint(client):
 def test_blocks_endpoint_snaps_the_cardinality_to_a_divisor(client):
     text, _plot, _table, groups = client.predict(64, 8, 3, api_name="/blocks")
     assert groups == 2 and "Cardinality 3 does not divide the bottleneck width C/2 = 32" in text
+
+
+def test_deep_compression_endpoint(client):
+    _plot, text, table = client.predict("heatmap-s4", 0.9, 3, api_name="/deep_compression")
+    assert "× smaller" in text and "35×" in text and len(table["data"]) == 4
+    with pytest.raises(Exception, match=r"bits per shared weight \(2\^b centroids\) must be .*1 to 8"):
+        client.predict("heatmap-s4", 0.5, 12, api_name="/deep_compression")
+
+
+def test_inside_the_unet_reads_the_sessions_image(app_url, tmp_path):
+    import shutil
+
+    from gradio_client import Client, handle_file
+
+    from demos.keypoints import views as V
+
+    c = Client(app_url, verbose=False)  # a session of its own: no image analysed yet
+    with pytest.raises(Exception, match="No image yet"):
+        c.predict("heatmap-s4", "l_wrist", api_name="/inside_unet")
+    shutil.copy(V.EXAMPLES / V.DEFAULT_EXAMPLE, tmp_path / "fig.png")
+    c.predict(handle_file(str(tmp_path / "fig.png")), "heatmap-s4", 20.0, ["argmax"], "l_wrist",
+              api_name="/analyse_image")
+    _u, _a, text = c.predict("heatmap-s4", "l_wrist", api_name="/inside_unet")  # the same session's image
+    assert "| without either skip |" in text
