@@ -13,10 +13,12 @@ import importlib
 import inspect
 import logging
 import os
+import threading
 
 import gradio as gr
 
-from demos.common import files
+from demos.common import files, ui
+from demos.common.gpu import ON_ZERO_GPU
 from demos.common.device import configure_threads, device_label
 from demos.common.images import MAX_BYTES
 
@@ -145,6 +147,8 @@ def build_app(names=TOPICS) -> gr.Blocks:
             # no (or an unknown) ?tab=: leave the selection alone, the user may already have clicked a tab
             return (gr.Tabs(selected=tab) if tab in ids else gr.skip()), on
 
+        ui.load_first_views()  # every tab's first views in one page-load event
+
         # The page's own query string, read before any tab event rewrites the address bar.
         demo.load(open_from_url, [url_tab, url_present], [tabs, present], api_name="open_from_url",
                   js=INITIAL_QUERY_JS).then(None, present, present, js=PRESENT_JS)
@@ -192,6 +196,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)  # one line per rejected input; tracebacks only for real faults
+    if not ON_ZERO_GPU:  # on ZeroGPU the first views compute inside GPU calls, which need a visitor's request
+        threading.Thread(target=ui.warm_first_views, args=(demo,), name="kplab-warm", daemon=True).start()
     demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
 
 

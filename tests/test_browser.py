@@ -83,7 +83,7 @@ def test_tab_opens_by_click_and_by_link(browser, app_url, mod):
     p = Page(browser, app_url)
     try:
         button = f"#tab-{mod.TAB_ID}-button"
-        for _ in range(3):  # a click that lands before the page has hydrated is lost, as it would be for a person
+        for _ in range(6):  # a click that lands before the page has hydrated is lost, as it would be for a person
             p.page.locator(button).click()
             try:
                 p.page.wait_for_function(f"window.location.search.includes('tab={mod.TAB_ID}')", timeout=5_000)

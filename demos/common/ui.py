@@ -14,9 +14,11 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 from typing import Any, Callable
 
 import gradio as gr
+import plotly.graph_objects as go
 from gradio.context import LocalContext
 
 from .errors import UserInputError
@@ -178,6 +180,18 @@ def pack(result: dict, names: list[str]):
     return out[0] if len(out) == 1 else out
 
 
+def serialized(values):
+    """``pack``'s values with every plotly figure turned into Gradio's PlotData once (its JSON): for outputs that
+    are cached and sent again and again (first views), so each page open does not serialize the figures anew.
+    ``gr.Plot`` passes PlotData through unchanged."""
+    from gradio.components.plot import PlotData
+
+    def one(v):
+        return PlotData(type="plotly", plot=v.to_json()) if isinstance(v, go.Figure) else v
+
+    return tuple(one(v) for v in values) if isinstance(values, tuple) else one(values)
+
+
 def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
             duration: int | Callable | None = None) -> Callable:
     """A Gradio handler for a compute function declared with ``params.takes``: check the inputs against their
@@ -229,31 +243,83 @@ def on(triggers, fn: Callable, inputs: list, outputs: dict, *, on_gpu: bool = Fa
                  [outputs[n] for n in names], **event_kw)
 
 
-def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
-    """Fill ``outputs`` when a page opens with ``fn(*args)`` (default: every record's default), computed once
-    per process and cached, so a tab is never blank and opening the page costs no computation after the
-    first visitor."""
-    names = list(outputs)
-    values = list(args) if args is not None else [r.default for r in fn.params]
+class FirstView:
+    """A section's first view: ``fn(*args)`` (default: every record's default) packed into ``outputs``, computed
+    once per process and cached with its figures serialized, so opening the page costs no computation after the
+    first visitor and no figure serialization at all."""
 
-    run = gpu_decorator(fn.raw, duration=60)  # first views may compute on the device (ZeroGPU: inside a GPU call)
+    def __init__(self, fn: Callable, outputs: dict, args: list | None = None):
+        self.fn, self.outputs, self.names = fn, outputs, list(outputs)
+        self.values = list(args) if args is not None else [r.default for r in fn.params]
+        self.run = gpu_decorator(fn.raw, duration=60)  # may compute on the device (ZeroGPU: inside a GPU call)
+        self.lock = threading.Lock()  # the start-up warm-up and the first visitor must not both compute it
 
-    @functools.lru_cache(maxsize=1)
-    def cached():
-        result = run(**fn.checked(*values))
+    @functools.cached_property
+    def packed(self) -> tuple:
+        result = self.run(**self.fn.checked(*self.values))
         if inspect.isgenerator(result):
             last = None
             for last in result:
                 pass
             result = last
-        return pack(result, names)
+        packed = serialized(pack(result, self.names))
+        return packed if isinstance(packed, tuple) else (packed,)
+
+    def shown(self) -> tuple:
+        """The cached values; if the view fails, its outputs keep their placeholders (and the fault is logged)."""
+        try:
+            with self.lock:
+                return self.packed
+        except Exception:  # noqa: BLE001 - one broken section must not blank the page
+            log.exception("first view %s failed", getattr(self.fn, "__name__", self.fn))
+            return tuple(gr.skip() for _ in self.names)
+
+
+_FIRST_VIEWS: dict[int, list[FirstView]] = {}  # per Blocks (by id), in the order the tabs declared them
+
+
+def first_view(fn: Callable, outputs: dict, args: list | None = None) -> None:
+    """Declare a section's first view (see :class:`FirstView`). The page fills all of them in one load event
+    (:func:`load_first_views`, called once by the app after its tabs)."""
+    root = gr.context.Context.root_block
+    _FIRST_VIEWS.setdefault(id(root), []).append(FirstView(fn, outputs, args))
+
+
+def first_views(root=None) -> list[FirstView]:
+    return _FIRST_VIEWS.get(id(root or gr.context.Context.root_block), [])
+
+
+def load_first_views() -> None:
+    """One page-load event that fills every declared first view: a class opening the page sends one event per
+    student instead of one per section (16 before), and every value is sent as cached."""
+    views = first_views()
+    outputs = [v.outputs[n] for v in views for n in v.names]
 
     def show(request: gr.Request = None):
         if from_shared_link(request):  # the page shows the shared view's figures: keep them
-            return pack({}, names)
-        return cached()
+            return tuple(gr.skip() for _ in outputs)
+        return tuple(x for v in views for x in v.shown())
 
-    gr.context.Context.root_block.load(show, None, [outputs[n] for n in names], api_visibility="private")
+    gr.context.Context.root_block.load(show, None, outputs, api_visibility="private")
+
+
+_WARM: dict[int, list[Callable]] = {}
+
+
+def warm_up(fn: Callable) -> None:
+    """Run ``fn()`` when the app warms up (a tab's own cached first screen, e.g. the keypoints' linked view)."""
+    _WARM.setdefault(id(gr.context.Context.root_block), []).append(fn)
+
+
+def warm_first_views(root) -> None:
+    """Compute every first view now (at start-up, in a background thread), so the first student does not wait."""
+    for v in first_views(root):
+        v.shown()
+    for fn in _WARM.get(id(root), []):
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the page computes it again when asked, and reports it then
+            log.exception("warming %s failed", fn)
 
 
 def from_shared_link(request) -> bool:
@@ -290,5 +356,5 @@ def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_nam
 # training cannot stall everyone's sliders; quick handlers keep the default concurrency.
 HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)
 
-__all__ = ["widget", "on", "handler", "friendly", "first_view", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
+__all__ = ["widget", "on", "handler", "friendly", "first_view", "load_first_views", "warm_first_views", "warm_up", "serialized", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
            "ImagePath", "UserInputError", "Opaque"]

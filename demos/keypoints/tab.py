@@ -3,6 +3,8 @@ heatmaps, compare the decoders."""
 
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
 from demos.common import ui
@@ -33,12 +35,22 @@ URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParam
 _from_link = gpu(V.from_link, duration=10)
 
 
+@functools.lru_cache(maxsize=32)
+def _first_screen(model, beta):
+    """The packed first view for a link's ?model= and ?beta= (its figures serialized once, then sent as they are)."""
+    return ui.serialized(ui.pack(_from_link({"model": model, "beta": beta}), OUT_NAMES + ["state", "model", "beta"]))
+
+
 def open_with_settings(request: gr.Request = None):
     """The first view, with ?model= and ?beta= from the link (cached per setting)."""
     if ui.from_shared_link(request):
         return ui.pack({}, OUT_NAMES + ["state", "model", "beta"])
     q = dict(request.query_params) if request is not None else {}
-    return ui.pack(_from_link({k: q.get(k) for k in ("model", "beta")}), OUT_NAMES + ["state", "model", "beta"])
+    values = list(_first_screen(q.get("model"), q.get("beta")))
+    i = len(OUT_NAMES)  # the state: each session gets its own, so one's model cache is not another's
+    if isinstance(values[i], dict):
+        values[i] = {**values[i], "outputs": dict(values[i].get("outputs", {}))}
+    return tuple(values)
 
 
 OUT_NAMES = ["overlay", "grid_h", "grid_p", "zoom", "table", "csv", "summary", "joint"]
@@ -130,5 +142,6 @@ def build():
         None, [model, beta], None, js=URL_JS)
     ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders", **gpu)
     ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint", **gpu)
+    ui.warm_up(lambda: _first_screen(None, None))  # the plain link's first screen, computed at start-up
     gr.context.Context.root_block.load(open_with_settings, None, list(outs.values()) + [state, model, beta],
                                        api_visibility="private")
