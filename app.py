@@ -17,7 +17,7 @@ import threading
 
 import gradio as gr
 
-from demos.common import files, ui
+from demos.common import files, ui, worker
 from demos.common.gpu import ON_ZERO_GPU
 from demos.common.device import configure_threads, device_label
 from demos.common.images import MAX_BYTES
@@ -189,6 +189,13 @@ def make_demo() -> gr.Blocks:
 demo = make_demo()
 
 
+def warm_up(demo: gr.Blocks) -> None:
+    """At start-up, before the class arrives: the long-run worker process, then every first view."""
+    if worker.wanted():
+        worker.start()
+    ui.warm_first_views(demo)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run the Keypoint & Architecture Lab")
     ap.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
@@ -197,7 +204,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)  # one line per rejected input; tracebacks only for real faults
     if not ON_ZERO_GPU:  # on ZeroGPU the first views compute inside GPU calls, which need a visitor's request
-        threading.Thread(target=ui.warm_first_views, args=(demo,), name="kplab-warm", daemon=True).start()
+        threading.Thread(target=warm_up, args=(demo,), name="kplab-warm", daemon=True).start()
     demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
 
 

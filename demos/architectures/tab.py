@@ -68,7 +68,7 @@ def build():
                                         "2-core CPU)."), label="Size vs error", elem_id="arch-compress"),
             "table": gr.Dataframe(pd.DataFrame(columns=V.COMPRESSION_COLUMNS), label="Size and error",
                                   elem_id="arch-compress-table")}
-    ui.on([cgo.click], V.compression, [], comp, api_name="compression", **ui.HEAVY)
+    ui.long_run(cgo, None, V.compression, [], comp, api_name="compression", duration=60)
 
     gr.Markdown("### Deep Compression: prune, share weights (k-means), Huffman-code")
     with gr.Row():
@@ -79,7 +79,7 @@ def build():
                           label="Deep Compression", elem_id="arch-deepcomp"),
           "text": gr.Markdown(elem_id="arch-deepcomp-text"),
           "table": gr.Dataframe(pd.DataFrame(columns=V.DC_COLUMNS), label="Stages", elem_id="arch-deepcomp-table")}
-    ui.on([dgo.click], V.deep_compression, d_in, dc, api_name="deep_compression", **ui.HEAVY)
+    ui.long_run(dgo, None, V.deep_compression, d_in, dc, api_name="deep_compression", duration=30)
 
     ui.first_view(V.zoo_static, zoo)
     ui.first_view(V.blocks, blk)

@@ -81,7 +81,7 @@ def build():
         r_btn = gr.Button("Measure", elem_id="bm-remeasure")
     r_text = gr.Markdown(elem_id="bm-remeasure-text")
     ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies", on_gpu=True, duration=20,
-          **ui.HEAVY)
+          in_worker=True, **ui.HEAVY)
 
     ui.first_view(V.two_peaks, outs)
     ui.first_view(V.exp_normalize, over)

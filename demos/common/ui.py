@@ -21,6 +21,7 @@ import gradio as gr
 import plotly.graph_objects as go
 from gradio.context import LocalContext
 
+from . import worker
 from .errors import UserInputError
 from .gpu import gpu as gpu_decorator
 from .params import Choice, Flag, Many, Opaque, Param, Update
@@ -193,12 +194,13 @@ def serialized(values):
 
 
 def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
-            duration: int | Callable | None = None) -> Callable:
+            duration: int | Callable | None = None, in_worker: bool = False) -> Callable:
     """A Gradio handler for a compute function declared with ``params.takes``: check the inputs against their
     records, then run (inside ``spaces.GPU`` when ``on_gpu``), and map the returned dict to the outputs.
 
     A streaming compute function (a generator) may take ``report(fraction, text)`` to drive Gradio's progress
-    bar. ``duration`` (seconds, or a function of the checked inputs) is what ZeroGPU reserves.
+    bar. ``duration`` (seconds, or a function of the checked inputs) is what ZeroGPU reserves. ``in_worker``: run
+    it in the long-run worker process when there is one (a CPU; ``demos.common.worker``).
     """
     records = getattr(fn, "params", None)
     if records is None:
@@ -214,7 +216,19 @@ def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
     else:
         run = raw
 
-    if streams:
+    if in_worker and worker.wanted():
+        def remote(kw, report):  # the same calls, made by the worker process
+            return worker.run(fn, kw, report if wants_report else None)
+
+        if streams:
+            def call(*args, progress=gr.Progress()):
+                for result in remote(fn.checked(*args), lambda frac, text="": progress(frac, desc=text)):
+                    yield pack(result, output_names)
+        else:
+            def call(*args, progress=gr.Progress()):
+                *_, result = remote(fn.checked(*args), lambda frac, text="": progress(frac, desc=text))
+                return pack(result, output_names)
+    elif streams:
         def call(*args, progress=gr.Progress()):
             kw = fn.checked(*args)
             extra = {"report": lambda frac, text="": progress(frac, desc=text)} if wants_report else {}
@@ -236,10 +250,10 @@ def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
 
 
 def on(triggers, fn: Callable, inputs: list, outputs: dict, *, on_gpu: bool = False,
-       duration: int | Callable | None = None, **event_kw):
+       duration: int | Callable | None = None, in_worker: bool = False, **event_kw):
     """``gr.on`` for a compute function with records and named outputs (see :func:`handler`)."""
     names = list(outputs)
-    return gr.on(triggers, handler(fn, names, on_gpu=on_gpu, duration=duration), inputs,
+    return gr.on(triggers, handler(fn, names, on_gpu=on_gpu, duration=duration, in_worker=in_worker), inputs,
                  [outputs[n] for n in names], **event_kw)
 
 
@@ -345,8 +359,10 @@ def run_stop(text: str, elem_id: str):
 
 def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_name: str, duration):
     """A long run started by ``button``: on the GPU (ZeroGPU: ``duration`` seconds or a function of the inputs),
-    in the shared long-run queue slot, cancelled by ``stop`` (a button, or None)."""
-    event = on([button.click], fn, inputs, outputs, api_name=api_name, on_gpu=True, duration=duration, **HEAVY)
+    in the shared long-run queue slot, in the worker process on a CPU (``demos.common.worker``), cancelled by
+    ``stop`` (a button, or None)."""
+    event = on([button.click], fn, inputs, outputs, api_name=api_name, on_gpu=True, duration=duration,
+               in_worker=True, **HEAVY)
     if stop is not None:
         stop.click(None, None, None, cancels=[event])
     return event
