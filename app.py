@@ -181,7 +181,9 @@ def launch_kwargs() -> dict:
 def make_demo() -> gr.Blocks:
     configure_threads()  # one torch thread per request: the queue's two slots use both cores
     demo = build_app()
-    demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2)), max_size=64)
+    # max_size: a page open sends 3 events (first views, keypoints, ?tab=); 64 turned 17 of 40 students opening
+    # within 10 s away with "503" (python -m bench classload), 256 leaves room for a class of 60 and its clicks
+    demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2)), max_size=256)
     return demo
 
 

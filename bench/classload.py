@@ -155,9 +155,12 @@ def run_load(students: int, long_runs: int, seconds: float, env: dict | None = N
         client_cores = (time.process_time() - client_cpu0) / wall
         rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmRSS")))
+        children = [int(c) for t in Path(f"/proc/{proc.pid}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+        worker_mb = sum(_proc_stat(c)[1] for c in children) / 1024  # the long-run worker process, peak
         return {"results": results, "errors": errors, "cores_busy": (cpu1 - cpu0) / wall, "client_cores": client_cores,
                 "peak_mb": hwm / 1024,
-                "rss_mb": rss / 1024, "wall": wall}
+                "rss_mb": rss / 1024, "worker_mb": worker_mb, "wall": wall}
     finally:
         stop(proc)
 
@@ -170,7 +173,8 @@ def _pct(xs, q):
 def report(n: int, k: int, r: dict, baseline: float | None) -> str:
     lines = [f"## {n} students + {k} long runs, {r['wall']:.0f} s: {len(r['errors'])} errors, "
              f"server {r['cores_busy']:.2f} cores busy (the simulated students {r['client_cores']:.2f} on the same "
-             f"machine), peak memory {r['peak_mb']:.0f} MB (RSS at the end {r['rss_mb']:.0f} MB)",
+             f"machine), peak memory {r['peak_mb']:.0f} MB (RSS at the end {r['rss_mb']:.0f} MB; the long-run worker "
+             f"{r['worker_mb']:.0f} MB)",
              f"{'endpoint':<28} {'calls':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'p50 / 1 student':>16}"]
     quick = []
     for name, xs in sorted(r["results"].items()):
