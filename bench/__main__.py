@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-ALL = ["startup", "keypoints_tab", "data", "threads", "classload"]
+ALL = ["startup", "keypoints_tab", "data", "threads", "classload", "memory"]
 
 
 def main(names):
