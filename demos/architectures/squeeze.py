@@ -119,8 +119,8 @@ def figure_strategies(s: dict):
         data.append({"type": "scatter", "x": s["names"], "y": d["sides"], "xaxis": xb, "yaxis": yb,
                      "mode": "lines+markers", "name": f"{label}: {d['macs'] / 1e9:.2f} GMACs",
                      "line": {"color": PALETTE[3 + i], "shape": "hv"}, "legendgroup": "b"})
-    layout[f"yaxis"] |= {"type": "log", "title": {"text": "weights (log)"}}
-    layout[f"yaxis2"] |= {"title": {"text": "map side (px)"}, "rangemode": "tozero"}
+    layout["yaxis"] |= {"type": "log", "title": {"text": "weights (log)"}}
+    layout["yaxis2"] |= {"title": {"text": "map side (px)"}, "rangemode": "tozero"}
     layout["xaxis2"] |= {"tickangle": -45}
     layout["xaxis"] |= {"tickangle": -45}
     layout |= {"barmode": "group", "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},

@@ -26,9 +26,9 @@ from demos.common.plotstyle import figure, subplot_grid
 from . import data, decoders
 from .training import dataset, to_tensor
 
-# the backbone's children in data-flow order: (attribute, label, level = stride, side of the U)
-NODES = (("enc4", "encoder", 4, "down"), ("enc8", "encoder", 8, "down"), ("enc16", "encoder", 16, "down"),
-         ("dec8", "decoder", 8, "up"), ("dec4", "decoder", 4, "up"))
+# the backbone's children in data-flow order, which is also their column in the U: (attribute, label, stride)
+NODES = (("enc4", "encoder", 4), ("enc8", "encoder", 8), ("enc16", "encoder", 16), ("dec8", "decoder", 8),
+         ("dec4", "decoder", 4))
 SKIPS = {8: "lat8", 4: "lat4"}  # the decoder level each skip feeds -> its 1x1 convolution
 ABLATIONS = (("with both skips", ()), ("without the 1/8 skip", (8,)), ("without the 1/4 skip", (4,)),
              ("without either skip", (8, 4)))
@@ -141,14 +141,16 @@ def diagram_figure(model, arr: np.ndarray, result: dict, joint_name: str):
     the skips are drawn as arrows across the U."""
     colw, gap = 0.095, 0.049  # seven columns across the width, each about as wide as a row is high
     rows_y = {4: (0.66, 0.92), 8: (0.37, 0.63), 16: (0.08, 0.34)}  # y domains per resolution level
-    pos = {"input": (0, 4), "enc4": (1, 4), "enc8": (2, 8), "enc16": (3, 16), "dec8": (4, 8), "dec4": (5, 4)}
     regression = model.head_type == "regression"
-    pos["head"] = (5, 16) if regression else (6, model.stride)
+    cells = {"input": (0, 4)} | {name: (i + 1, lv) for i, (name, _, lv) in enumerate(NODES)}  # (column, stride)
+    cells["head"] = (5, 16) if regression else (6, model.stride)
+    sides = {name: side for name, side, _ in NODES}
+    boxes = {}  # name -> (x0, y0, y1) in paper coordinates, for the arrows
     # levels the head never reads: the whole decoder for direct regression, the 1/4 level at stride 8
     unused = {"dec8", "dec4"} if regression else ({"dec4"} if model.stride == 8 else set())
     layout, traces, notes = {}, [], []
     shapes = result["shapes"]
-    for i, (name, (col, lv)) in enumerate(pos.items()):
+    for i, (name, (col, lv)) in enumerate(cells.items()):
         n = "" if i == 0 else str(i + 1)
         x0 = 0.02 + col * (colw + gap)
         y0, y1 = rows_y[lv]
@@ -170,20 +172,19 @@ def diagram_figure(model, arr: np.ndarray, result: dict, joint_name: str):
         else:
             c, h, w = shapes[name]
             traces.append(_map_trace(result["maps"][name], xa, ya) | ({"opacity": 0.3} if name in unused else {}))
-            side = next(s for nm, s, *_ in NODES if nm == name)
-            label = f"{side} {_FRAC[lv]}: {c}×{h}×{w}" + ("<br>(computed, not used)" if name in unused else "")
+            label = f"{sides[name]} {_FRAC[lv]}: {c}×{h}×{w}" + ("<br>(computed, not used)" if name in unused else "")
         notes.append({"text": label, "x": x0 + colw / 2, "y": y0 - 0.01, "xref": "paper", "yref": "paper",
                       "xanchor": "center", "yanchor": "top", "showarrow": False, "font": {"size": 13}})
-        pos[name] = (x0, y0, y1)
+        boxes[name] = (x0, y0, y1)
 
     # arrows from node to node need an axis for their tails (plotly has no paper-coordinate tails): an invisible
     # axis pair spanning the figure, ranged [0, 1], so its coordinates are the paper's
-    ov = str(len(pos) + 1)
+    ov = str(len(cells) + 1)
     layout[f"xaxis{ov}"] = {"domain": [0, 1], "range": [0, 1], "visible": False, "anchor": f"y{ov}", "fixedrange": True}
     layout[f"yaxis{ov}"] = {"domain": [0, 1], "range": [0, 1], "visible": False, "anchor": f"x{ov}", "fixedrange": True}
 
     def arrow(a, b, text="", color="#444"):
-        (ax0, ay0, ay1), (bx0, by0, by1) = pos[a], pos[b]
+        (ax0, ay0, ay1), (bx0, by0, by1) = boxes[a], boxes[b]
         same_row = abs(ay0 - by0) < 1e-6
         start = (ax0 + colw, (ay0 + ay1) / 2) if bx0 > ax0 else (ax0, (ay0 + ay1) / 2)
         end = (bx0, (by0 + by1) / 2) if bx0 > ax0 else (bx0 + colw, (by0 + by1) / 2)
