@@ -31,7 +31,7 @@ def build():
     measure = gr.Button("Measure latency on this device (about a minute on a 2-core CPU, cached)", variant="primary",
                         elem_id="arch-zoo-measure")
     zoo["table"] = gr.Dataframe(label="Zoo (click a header to sort)", elem_id="arch-zoo-table", max_height=420)
-    ui.long_run(measure, None, V.zoo_latency, [], zoo, api_name="zoo_latency", duration=90)
+    ui.long_run(measure, None, V.zoo_latency, [], zoo, api_name="zoo_latency")
 
     gr.Markdown("### Building blocks: formula vs built module")
     with gr.Row():
@@ -39,7 +39,7 @@ def build():
     gr.Plot(value=B.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
     blk = {"text": gr.Markdown(elem_id="arch-blocks-text"), "plot": gr.Plot(label="Blocks", elem_id="arch-blocks"),
            "table": gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True), "groups": b_in[2]}
-    ui.on([c.release for c in b_in], V.blocks, b_in, blk, api_name="blocks", on_gpu=True, duration=20)
+    ui.on([c.release for c in b_in], V.blocks, b_in, blk, api_name="blocks")
 
     gr.Markdown("### SqueezeNet's three strategies, counted on the built network")
     sq = {"plot": gr.Plot(label="SqueezeNet's strategies", elem_id="arch-squeeze"),
@@ -58,8 +58,7 @@ def build():
         kgo, kstop = ui.run_stop("Train plain vs residual", "arch-skip-run")
     skip = ui.results("arch-skip", "Plain vs residual", "Press <b>Train plain vs residual</b>: 30 conv layers, "
                       "200 Adam steps each<br>(about 20 s on a 2-core CPU).")
-    ui.long_run(kgo, kstop, V.skip_connections, k_in, skip, api_name="skip_connections",
-                duration=lambda depth, steps: 10 + depth * steps // 400)
+    ui.long_run(kgo, kstop, V.skip_connections, k_in, skip, api_name="skip_connections")
 
     gr.Markdown("### Smaller models: pruning criteria and quantization of a bundled keypoint model")
     cgo = gr.Button("Prune (three criteria) and quantize (about 15 s)", variant="primary", elem_id="arch-compress-run")
@@ -68,7 +67,7 @@ def build():
                                         "2-core CPU)."), label="Size vs error", elem_id="arch-compress"),
             "table": gr.Dataframe(pd.DataFrame(columns=V.COMPRESSION_COLUMNS), label="Size and error",
                                   elem_id="arch-compress-table")}
-    ui.long_run(cgo, None, V.compression, [], comp, api_name="compression", duration=60)
+    ui.long_run(cgo, None, V.compression, [], comp, api_name="compression")
 
     gr.Markdown("### Deep Compression: prune, share weights (k-means), Huffman-code")
     with gr.Row():
@@ -79,7 +78,7 @@ def build():
                           label="Deep Compression", elem_id="arch-deepcomp"),
           "text": gr.Markdown(elem_id="arch-deepcomp-text"),
           "table": gr.Dataframe(pd.DataFrame(columns=V.DC_COLUMNS), label="Stages", elem_id="arch-deepcomp-table")}
-    ui.long_run(dgo, None, V.deep_compression, d_in, dc, api_name="deep_compression", duration=30)
+    ui.long_run(dgo, None, V.deep_compression, d_in, dc, api_name="deep_compression")
 
     ui.first_view(V.zoo_static, zoo)
     ui.first_view(V.blocks, blk)

@@ -75,7 +75,7 @@ def zoo_static() -> dict:
     return _zoo(Z.load_latency(get_device()))
 
 
-@takes()
+@takes(seconds=16)
 def zoo_latency(report=None) -> dict:
     dev = get_device()
     entries = _zoo_table()
@@ -127,7 +127,7 @@ def separable(kind, index, cin, cout, conv_size) -> dict:
     return {"plot": S.figure_rank1(k, r, kind), "text": text}
 
 
-@takes(DEPTH, SKIP_STEPS)
+@takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 25 * depth * steps / (30 * 250))
 def skip_connections(depth, steps, report=None):
     for step, losses, grads in K.train_stream(depth, steps, device=get_device(), every=max(10, steps // 20)):
         if report:
@@ -145,7 +145,7 @@ def _compression(n: int):
     return Q.sweep("heatmap-s4", n) + Q.dynamic_int8_regression(n)
 
 
-@takes()
+@takes(seconds=15)
 def compression(report=None) -> dict:
     if report:
         report(0.1, "pruning and quantizing (about 15 s)")
@@ -154,7 +154,7 @@ def compression(report=None) -> dict:
             "table": pd.DataFrame(rows)[COMPRESSION_COLUMNS].round(2)}
 
 
-@takes(DC_MODEL, DC_SPARSITY, DC_BITS)
+@takes(DC_MODEL, DC_SPARSITY, DC_BITS, seconds=3)
 def deep_compression(dc_model, dc_sparsity, dc_bits, report=None) -> dict:
     if report:
         report(0.1, "pruning, k-means, Huffman (a few seconds)")

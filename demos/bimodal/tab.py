@@ -74,13 +74,13 @@ def build():
                              label="Cases", elem_id="bm-cases"),
             "hist": gr.Plot(placeholder("The histogram of two-peak scores appears with the cases."),
                             label="Two-peak scores", elem_id="bm-hist")}
-    ui.on([real_btn.click], V.real_cases, [], real, api_name="real_cases", on_gpu=True, duration=20)
+    ui.on([real_btn.click], V.real_cases, [], real, api_name="real_cases")
     gr.Markdown("**Switch the remedies' settings and measure them again on the held-out set:**")
     with gr.Row():
         r_in = [ui.widget(r) for r in (V.R_BETA, V.R_RADIUS, V.R_THRESHOLD, V.R_FACTOR)]
         r_btn = gr.Button("Measure", elem_id="bm-remeasure")
     r_text = gr.Markdown(elem_id="bm-remeasure-text")
-    ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies", on_gpu=True, duration=20,
+    ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies",
           in_worker=True, **ui.HEAVY)
 
     ui.first_view(V.two_peaks, outs)

@@ -73,7 +73,7 @@ def _mined():
     return res, source
 
 
-@takes()
+@takes(seconds=2)
 def real_cases() -> dict:
     res, source = _mined()
     if res is None:
@@ -86,7 +86,7 @@ def real_cases() -> dict:
     return {"text": head, "cases": gallery.figure_cases(res), "hist": gallery.histogram(res)}
 
 
-@takes(R_BETA, R_RADIUS, R_THRESHOLD, R_FACTOR)
+@takes(R_BETA, R_RADIUS, R_THRESHOLD, R_FACTOR, seconds=1.5)
 def remedies(r_beta, r_radius, r_threshold, r_factor) -> dict:
     """The remedy table recomputed live on the held-out set with the chosen settings (about a second)."""
     res = mining.mine(remedy_set=mining.remedies(r_beta, r_radius, r_threshold, r_factor))

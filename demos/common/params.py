@@ -174,15 +174,28 @@ class Signature:
         return {r.key: r.check(values.get(r.key)) for r in self.records}
 
 
-def takes(*records: Record) -> Callable:
-    """Declare a compute function's user-facing parameters, in its argument order.
+# A view whose declared cost stays under this (seconds on a 2-core CPU) is a quick control: it runs where the
+# server is, never asks ZeroGPU for a slot (asking costs more than the work and spends the class's shared quota),
+# and never goes to the long-run worker.
+QUICK_S = 0.3
+CPU_NOTE = "on a 2-core CPU"
+
+
+def takes(*records: Record, seconds: float | Callable[..., float] | None = None) -> Callable:
+    """Declare a compute function's user-facing parameters, in its argument order, and its cost.
 
     The decorated function checks every argument against its record before it runs. ``fn.params`` holds the
     records (the tab builds its widgets from them), ``fn.checked(*args, **kw)`` only checks and returns
     ``{key: value}``, and ``fn.raw`` is the undecorated function (for ``spaces.GPU``: check first, then
     compute on the GPU).
+
+    ``seconds``: what one call costs on the 2-core CPU the lab is sized for (measured by ``bench worst``), a number
+    or a function of the checked arguments; omitted for quick views. ``fn.seconds(**checked)`` answers it,
+    ``fn.quick`` says whether the view is quick at every setting, and the ZeroGPU duration, the "about N s" texts,
+    the placeholders and the benchmark's list of long runs all read it (:func:`about`, ``ui.handler``).
     """
     sig = Signature(tuple(records))
+    cost = seconds if callable(seconds) else (lambda **_: float(seconds or 0.0))
 
     def deco(fn):
         names = [p for p in inspect.signature(fn).parameters if p != "report"]
@@ -202,9 +215,33 @@ def takes(*records: Record) -> Callable:
         wrapper.params = sig.records
         wrapper.checked = lambda *a, **k: sig.bind(a, k)
         wrapper.raw = fn
+        wrapper.seconds = lambda **kw: float(cost(**{n: kw.get(n, r.default) for n, r in zip(sig.names, sig.records)}))
+        wrapper.quick = seconds is None or (not callable(seconds) and seconds < QUICK_S)
         return wrapper
 
     return deco
+
+
+def _seconds_text(s: float) -> str:
+    if s < 1.5:
+        return "about a second"
+    if s < 10:
+        return f"about {s:.0f} s"
+    if s < 90:
+        return f"about {5 * round(s / 5):.0f} s"
+    return f"about {s / 60:.0f} minutes"
+
+
+def about(fn, *args, where: bool = True, **kw) -> str:
+    """"about 20 s on a 2-core CPU" for a call of ``fn`` (its declared cost, defaults for what is not given)."""
+    checked = {r.key: r.default for r in fn.params} | dict(zip((r.key for r in fn.params), args)) | kw
+    return _seconds_text(fn.seconds(**checked)) + (f" {CPU_NOTE}" if where else "")
+
+
+def gpu_seconds(fn, **checked) -> int:
+    """What ZeroGPU reserves for a call: its CPU cost covers a GPU run of the same work (these small nets are
+    launch-bound on a GPU, never slower than a CPU core), plus 15 s to load models and move data."""
+    return int(min(300, 15 + 1.2 * fn.seconds(**checked)))
 
 
 class Update(dict):

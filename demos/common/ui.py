@@ -24,7 +24,7 @@ from gradio.context import LocalContext
 from . import worker
 from .errors import UserInputError
 from .gpu import gpu as gpu_decorator
-from .params import Choice, Flag, Many, Opaque, Param, Update
+from .params import Choice, Flag, Many, Opaque, Param, Update, gpu_seconds
 from .plotstyle import placeholder
 
 log = logging.getLogger("kplab")
@@ -83,7 +83,14 @@ class ImagePath(_RawValue, gr.Image):
 
 
 def widget(rec, **kw):
-    """The Gradio input for a parameter record: its label, range, default, step and help."""
+    """The Gradio input for a parameter record: its label, range, default, step and help. The component keeps
+    its record's key, so ``on`` can check that a view is wired to the inputs its records name."""
+    comp = _widget(rec, **kw)
+    comp.kplab_key = rec.key
+    return comp
+
+
+def _widget(rec, **kw):
     if isinstance(rec, Param):
         step = rec.step or (1 if rec.integer else (rec.hi - rec.lo) / 100)
         info = rec.help + (f" ({rec.unit})" if rec.unit and rec.unit not in rec.help else "")
@@ -193,14 +200,15 @@ def serialized(values):
     return tuple(one(v) for v in values) if isinstance(values, tuple) else one(values)
 
 
-def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
-            duration: int | Callable | None = None, in_worker: bool = False) -> Callable:
+def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -> Callable:
     """A Gradio handler for a compute function declared with ``params.takes``: check the inputs against their
-    records, then run (inside ``spaces.GPU`` when ``on_gpu``), and map the returned dict to the outputs.
+    records, then run, and map the returned dict to the outputs.
 
-    A streaming compute function (a generator) may take ``report(fraction, text)`` to drive Gradio's progress
-    bar. ``duration`` (seconds, or a function of the checked inputs) is what ZeroGPU reserves. ``in_worker``: run
-    it in the long-run worker process when there is one (a CPU; ``demos.common.worker``).
+    Where it runs comes from the view's declared cost (``takes(..., seconds=...)``): a quick view runs in the
+    server's process (on ZeroGPU: on the CPU, never asking for a GPU slot); a long one inside ``spaces.GPU`` with
+    the duration its cost gives (``params.gpu_seconds``), or, on a CPU, in the long-run worker process when
+    ``in_worker`` (``demos.common.worker``). A streaming compute function (a generator) may take
+    ``report(fraction, text)`` to drive Gradio's progress bar.
     """
     records = getattr(fn, "params", None)
     if records is None:
@@ -208,13 +216,11 @@ def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
     raw = fn.raw
     streams = inspect.isgeneratorfunction(raw)
     wants_report = "report" in inspect.signature(raw).parameters
-    if on_gpu:
-        keys = [r.key for r in records]
-        dur = ((lambda *a, **k: int(duration(**{n: k[n] for n in keys if n in k}))) if callable(duration)
-               else (duration or 60))
-        run = gpu_decorator(raw, duration=dur)
-    else:
+    if fn.quick:
         run = raw
+    else:
+        keys = [r.key for r in records]
+        run = gpu_decorator(raw, duration=lambda *a, **k: gpu_seconds(fn, **{n: k[n] for n in keys if n in k}))
 
     if in_worker and worker.wanted():
         def remote(kw, report):  # the same calls, made by the worker process
@@ -249,12 +255,23 @@ def handler(fn: Callable, output_names: list[str], *, on_gpu: bool = False,
     return friendly(call, n_outputs=len(output_names))
 
 
-def on(triggers, fn: Callable, inputs: list, outputs: dict, *, on_gpu: bool = False,
-       duration: int | Callable | None = None, in_worker: bool = False, **event_kw):
+def check_wiring(fn: Callable, inputs: list) -> None:
+    """At build time: a view is wired to as many inputs as it has records, and every widget built from a record
+    (``widget``) sits where that record does."""
+    keys = [r.key for r in fn.params]
+    if len(inputs) != len(keys):
+        raise TypeError(f"{fn.__name__} takes {len(keys)} inputs ({', '.join(keys)}); {len(inputs)} are wired")
+    for i, (comp, key) in enumerate(zip(inputs, keys)):
+        got = getattr(comp, "kplab_key", None)
+        if got is not None and got != key:
+            raise TypeError(f"{fn.__name__}: input {i} should be {key!r}, the widget wired there is {got!r}")
+
+
+def on(triggers, fn: Callable, inputs: list, outputs: dict, *, in_worker: bool = False, **event_kw):
     """``gr.on`` for a compute function with records and named outputs (see :func:`handler`)."""
+    check_wiring(fn, inputs)
     names = list(outputs)
-    return gr.on(triggers, handler(fn, names, on_gpu=on_gpu, duration=duration, in_worker=in_worker), inputs,
-                 [outputs[n] for n in names], **event_kw)
+    return gr.on(triggers, handler(fn, names, in_worker=in_worker), inputs, [outputs[n] for n in names], **event_kw)
 
 
 class FirstView:
@@ -265,7 +282,7 @@ class FirstView:
     def __init__(self, fn: Callable, outputs: dict, args: list | None = None):
         self.fn, self.outputs, self.names = fn, outputs, list(outputs)
         self.values = list(args) if args is not None else [r.default for r in fn.params]
-        self.run = gpu_decorator(fn.raw, duration=60)  # may compute on the device (ZeroGPU: inside a GPU call)
+        self.run = fn.raw if fn.quick else gpu_decorator(fn.raw, duration=gpu_seconds(fn, **fn.checked(*self.values)))
         self.lock = threading.Lock()  # the start-up warm-up and the first visitor must not both compute it
 
     @functools.cached_property
@@ -357,12 +374,13 @@ def run_stop(text: str, elem_id: str):
     return gr.Button(text, variant="primary", elem_id=elem_id), gr.Button("Stop", variant="stop")
 
 
-def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_name: str, duration):
-    """A long run started by ``button``: on the GPU (ZeroGPU: ``duration`` seconds or a function of the inputs),
-    in the shared long-run queue slot, in the worker process on a CPU (``demos.common.worker``), cancelled by
-    ``stop`` (a button, or None)."""
-    event = on([button.click], fn, inputs, outputs, api_name=api_name, on_gpu=True, duration=duration,
-               in_worker=True, **HEAVY)
+def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_name: str):
+    """A long run started by ``button``: in the shared long-run queue slot, on the GPU (ZeroGPU: for the duration
+    its declared cost gives), in the worker process on a CPU (``demos.common.worker``), cancelled by ``stop``
+    (a button, or None)."""
+    if fn.quick:
+        raise TypeError(f"{fn.__name__} is a long run: declare its cost with takes(..., seconds=...)")
+    event = on([button.click], fn, inputs, outputs, api_name=api_name, in_worker=True, **HEAVY)
     if stop is not None:
         stop.click(None, None, None, cancels=[event])
     return event

@@ -49,8 +49,7 @@ def build():
                                elem_id="do-overfit")
         of["mc"] = gr.Plot(placeholder("After training: Monte-Carlo dropout, the p = 0.2 net<br>run many times with dropout on."),
                            label="Monte-Carlo dropout", elem_id="do-mc")
-    ui.long_run(run, stop, V.dropout_overfit, of_in, of, api_name="dropout_overfit",
-                duration=lambda epochs, mc_samples: 10 + epochs // 100)
+    ui.long_run(run, stop, V.dropout_overfit, of_in, of, api_name="dropout_overfit")
 
     gr.Markdown("### 3. Weight decay: SGD vs Adam")
     with gr.Row():
@@ -68,8 +67,7 @@ def build():
                                                 "its gradient scale, beside AdamW's lr·λ.", height=470),
                                     label="Decay per step", elem_id="do-wd-decay")}
     ui.on([lr.release, wd.release], V.sgd_weight_decay_step, [lr, wd], sgd, api_name="sgd_weight_decay_step")
-    ui.long_run(wd_run, None, V.adam_vs_adamw, [wd, wd_epochs], wdc, api_name="adam_vs_adamw",
-                duration=lambda wd, wd_epochs: 10 + wd_epochs // 100)
+    ui.long_run(wd_run, None, V.adam_vs_adamw, [wd, wd_epochs], wdc, api_name="adam_vs_adamw")
 
     ui.first_view(V.dropout_steps, st)
     ui.first_view(V.sgd_weight_decay_step, sgd)

@@ -40,7 +40,7 @@ def dropout_steps(p, seed, masks) -> dict:
     return {"steps": C.figure_steps(st, p), "average": C.figure_average(err, theory, p), "text": text}
 
 
-@takes(EPOCHS, MC)
+@takes(EPOCHS, MC, seconds=lambda epochs, **_: 1 + 22 * epochs / 1500)
 def dropout_overfit(epochs, mc_samples, report=None):
     dev = get_device()
     for ep, hist, models in C.overfit_stream(epochs=epochs, device=dev, every=max(10, epochs // 30)):
@@ -68,7 +68,7 @@ def sgd_weight_decay_step(lr, wd) -> dict:
                     "plain SGD, weight decay, an L2 penalty and the decoupled shrink (1 − lr·λ)w are the same update."}
 
 
-@takes(WD, WD_EPOCHS)
+@takes(WD, WD_EPOCHS, seconds=lambda wd_epochs, **_: 1 + 25 * wd_epochs / 2000)
 def adam_vs_adamw(wd, wd_epochs, report=None):
     for ep, hist in C.adam_vs_adamw(wd, wd_epochs, device=get_device(), every=max(10, wd_epochs // 40)):
         if report:

@@ -32,7 +32,7 @@ URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParam
   u.searchParams.set('beta', beta); history.replaceState(null, '', u); }"""
 
 
-_from_link = gpu(V.from_link, duration=10)
+_from_link = gpu(V.from_link, duration=15)
 
 
 @functools.lru_cache(maxsize=32)
@@ -123,25 +123,23 @@ def build():
         gr.Examples(V.example_files(), inputs=image, examples_per_page=12, elem_id="kp-examples",
                     label="Examples: held-out renders (ground truth known) and a NASA photo")
     controls = [model, beta, shown, joint]
-    gpu = dict(on_gpu=True, duration=10)  # the models run on the device: on ZeroGPU a short GPU slot per call
-    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | {"state": state}, api_name="analyse_image",
-          **gpu)
+    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | {"state": state}, api_name="analyse_image")
     ui.on([image.change], V.analyse_new_image, [image] + controls, outs | {"state": state},
-          api_name="analyse_new_image", **gpu)
+          api_name="analyse_new_image")
     ui.on([run_draw.click], V.analyse_drawing, [sketch] + controls, outs | {"state": state},
-          api_name="analyse_drawing", **gpu)
+          api_name="analyse_drawing")
     ui.on([cover.click, occ[1].release, occ[0].input, occ[2].input], V.occlude, [state] + occ + controls,
-          outs | {"state": state}, api_name="occlude", trigger_mode="always_last", **gpu)
+          outs | {"state": state}, api_name="occlude", trigger_mode="always_last")
     ui.on([two.click, scene_seed.release], V.two_figures, [scene_seed] + controls, outs | {"state": state},
-          api_name="two_figures", trigger_mode="always_last", **gpu)
-    ui.on([unet_btn.click], V.inside_unet, [state, model, joint], unet, api_name="inside_unet", **gpu)
-    ui.long_run(curve_btn, curve_stop, V.occlusion_curve, curve_in, curve, api_name="occlusion_curve", duration=30)
+          api_name="two_figures", trigger_mode="always_last")
+    ui.on([unet_btn.click], V.inside_unet, [state, model, joint], unet, api_name="inside_unet")
+    ui.long_run(curve_btn, curve_stop, V.occlusion_curve, curve_in, curve, api_name="occlusion_curve")
     ui.on([model.input], V.change_model, [state, model, shown, joint], outs | {"beta": beta},
-          api_name="change_model", **gpu).then(None, [model, beta], None, js=URL_JS)
-    ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta", **gpu).then(
+          api_name="change_model").then(None, [model, beta], None, js=URL_JS)
+    ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta").then(
         None, [model, beta], None, js=URL_JS)
-    ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders", **gpu)
-    ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint", **gpu)
+    ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders")
+    ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint")
     ui.warm_up(lambda: _first_screen(None, None))  # the plain link's first screen, computed at start-up
     gr.context.Context.root_block.load(open_with_settings, None, list(outs.values()) + [state, model, beta],
                                        api_visibility="private")

@@ -280,7 +280,7 @@ OCC_CURVE_JOINT = Choice("curve_joint", "Covered joint", tuple((j.replace("_", "
                          "l_wrist")
 
 
-@takes(OCC_CURVE_JOINT, OCC_SHAPE)
+@takes(OCC_CURVE_JOINT, OCC_SHAPE, seconds=5.5)
 def occlusion_curve(curve_joint, occ_shape) -> dict:
     """Error on one joint against the occluder's size, per head and decoder, on held-out renders."""
     rows = occlusion.curve(curve_joint, occ_shape)
@@ -288,7 +288,7 @@ def occlusion_curve(curve_joint, occ_shape) -> dict:
             "curve_text": analysis.occlusion_text(rows, curve_joint)}
 
 
-@takes(STATE, MODEL, JOINT)
+@takes(STATE, MODEL, JOINT, seconds=2)
 def inside_unet(state, model, joint) -> dict:
     """The backbone's U for the current image: every level's feature map, and the head's map of the zoomed joint
     with and without the skips (with the held-out ablation beside it)."""

@@ -69,15 +69,14 @@ def build():
         go_btn, stop = ui.run_stop("Train BatchNorm / GroupNorm / none", "norm-train")
     live = ui.results("norm-live", "Loss curves", "Press <b>Train</b>: the same CNN with BatchNorm, GroupNorm and "
                       "none,<br>300 SGD steps each at lr 0.1 (about 7 s on a 2-core CPU).")
-    ui.long_run(go_btn, stop, V.norm_live_training, live_in, live, api_name="norm_live_training",
-                duration=lambda lr, steps: 10 + steps // 20)
+    ui.long_run(go_btn, stop, V.norm_live_training, live_in, live, api_name="norm_live_training")
     with gr.Row():
         bs_btn = gr.Button("Run the batch-size experiment (about 40 s)", elem_id="norm-bs")
         bs_stop = gr.Button("Stop", variant="stop")
     bs = {"text": gr.Markdown(elem_id="norm-bs-text"), "plot": gr.Plot(placeholder("Press <b>Run the batch-size experiment</b>: BatchNorm vs GroupNorm at<br>"
                                                       "batch 2 to 32, 1500 Adam steps each (about 40 s on a 2-core CPU)."),
                                           label="Batch size", elem_id="norm-bs-plot")}
-    ui.long_run(bs_btn, bs_stop, V.norm_batch_size, [], bs, api_name="norm_batch_size", duration=60)
+    ui.long_run(bs_btn, bs_stop, V.norm_batch_size, [], bs, api_name="norm_batch_size")
 
     ui.first_view(V.bn_steps, bn)
     ui.first_view(V.train_vs_eval, te)

@@ -89,7 +89,7 @@ def _curves(hist, title):
                  margin=dict(t=100))
 
 
-@takes(LR, LIVE_STEPS)
+@takes(LR, LIVE_STEPS, seconds=lambda steps, **_: 1 + 22 * steps / 1000)
 def norm_live_training(lr, steps, report=None):
     dev = get_device()
     for step, hist in T.train_stream(steps=steps, lr=lr, device=dev, every=max(10, steps // 20)):
@@ -123,7 +123,7 @@ def _bs_text(rows):
             "averages; GroupNorm's statistics come from each image alone.")
 
 
-@takes()
+@takes(seconds=36)
 def norm_batch_size(report=None):
     rows = []
     for b, k, err, sec in T.batch_size_experiment(device=get_device()):

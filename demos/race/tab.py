@@ -37,4 +37,4 @@ def build():
                                                "here<br>and sharpen as the race goes.", height=380),
                                    label="Held-out image and maps", elem_id="race-maps"),
                    "text": gr.Markdown(elem_id="race-text")}
-    ui.long_run(start, stop, V.race, ins, out, api_name="race", duration=V.duration)
+    ui.long_run(start, stop, V.race, ins, out, api_name="race")

@@ -174,7 +174,7 @@ def duration(size, stride, steps, coord_loss, heatmap_loss) -> int:
     return int(20 + 2 * C.estimate_seconds(size, steps, "cuda"))
 
 
-@takes(SIZE, STRIDE, STEPS, COORD_LOSS, HEATMAP_LOSS)
+@takes(SIZE, STRIDE, STEPS, COORD_LOSS, HEATMAP_LOSS, seconds=lambda size, steps, **_: C.estimate_seconds(size, steps))
 def race(size, stride, steps, coord_loss, heatmap_loss, report=None):
     dev = _budget(size, steps)
     cfg = C.Race(size=size, stride=stride, steps=steps, coord_loss=coord_loss, heatmap_loss=heatmap_loss)

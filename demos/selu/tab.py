@@ -46,7 +46,7 @@ def build():
     deep = {"text": gr.Markdown(elem_id="selu-deep-text"),
             "plot": gr.Plot(label="Per-layer statistics", elem_id="selu-deep"),
             "hists": gr.Plot(label="Histograms", elem_id="selu-hist")}
-    ui.long_run(run, None, V.selu_deep, [depth, width, mean0, var0], deep, api_name="selu_deep", duration=30)
+    ui.long_run(run, None, V.selu_deep, [depth, width, mean0, var0], deep, api_name="selu_deep")
 
     gr.Markdown("### AlphaDropout keeps the fixed point; dropout breaks it")
     with gr.Row():
@@ -54,7 +54,7 @@ def build():
         run_d = gr.Button("Compare", variant="primary", elem_id="selu-dropout-run")
     drop = {"text": gr.Markdown(elem_id="selu-dropout-text"),
             "plot": gr.Plot(label="Dropout comparison", elem_id="selu-dropout")}
-    ui.long_run(run_d, None, V.selu_dropout, [p, depth, width], drop, api_name="selu_dropout", duration=30)
+    ui.long_run(run_d, None, V.selu_dropout, [p, depth, width], drop, api_name="selu_dropout")
 
     ui.first_view(V.selu_field, fld)
     ui.first_view(V.selu_deep, deep)

@@ -27,7 +27,7 @@ def selu_field(omega, tau, mu0, nu0, steps, x0) -> dict:
     return {"field": fig, "text": text, "cos": C.figure_cos(x0, steps)}
 
 
-@takes(DEPTH, WIDTH, MEAN0, VAR0)
+@takes(DEPTH, WIDTH, MEAN0, VAR0, seconds=lambda depth, width, **_: 1 + 14 * (depth / 64) * (width / 1024) ** 2)
 def selu_deep(depth, width, mean0, var0, report=None) -> dict:
     dev = get_device()
     if report:
@@ -45,7 +45,7 @@ def selu_deep(depth, width, mean0, var0, report=None) -> dict:
             "hists": C.figure_hists(res), "text": text}
 
 
-@takes(P, DEPTH, WIDTH)
+@takes(P, DEPTH, WIDTH, seconds=lambda depth, width, **_: 1 + 7 * (depth / 64) * (width / 1024) ** 2)
 def selu_dropout(p, depth, width) -> dict:
     dev = get_device()
     a = C.run_deep(["SELU"], depth=depth, width=width, mean0=0.0, var0=1.0, dropout="alpha", p=p, device=dev)
