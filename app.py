@@ -19,7 +19,7 @@ import gradio as gr
 
 from demos.common import files, ui, worker
 from demos.common.gpu import ON_ZERO_GPU
-from demos.common.device import configure_threads, device_label
+from demos.common.device import configure_threads, where_label
 from demos.common.images import MAX_BYTES
 
 log = logging.getLogger("kplab")
@@ -118,7 +118,7 @@ def build_app(names=TOPICS) -> gr.Blocks:
         with gr.Row(elem_id="kplab-header"):
             gr.HTML(
                 "<div class='kplab-title'><h1>Keypoint &amp; Architecture Lab</h1>"
-                f"<span class='kplab-device' id='kplab-device' title='{threads_note()}'>computing on: <b>{device_label()}</b>"
+                f"<span class='kplab-device' id='kplab-device' title='{threads_note()}'>computing on: <b>{where_label()}</b>"
                 "</span></div>",
                 padding=False,
             )

@@ -1,4 +1,5 @@
-"""The one device every tab computes on: CUDA, then Apple's MPS, then the CPU."""
+"""The one device every tab computes on: CUDA, then Apple's MPS, then the CPU; on ZeroGPU, the GPU inside a GPU
+call and the CPU outside one."""
 
 from __future__ import annotations
 
@@ -7,15 +8,40 @@ import os
 
 import torch
 
+from . import gpu
+
+CPU = torch.device("cpu")
+
 
 @functools.lru_cache(maxsize=1)
-def get_device() -> torch.device:
+def attached() -> torch.device:
+    """The device this machine always has: CUDA, then MPS, then the CPU."""
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
-    return torch.device("cpu")
+    return CPU
+
+
+def get_device() -> torch.device:
+    """Where to compute now. Locally and on a dedicated GPU: :func:`attached`, always. On ZeroGPU the GPU exists
+    only inside a GPU call (``demos.common.gpu``), while ``spaces`` makes ``torch.cuda.is_available()`` answer
+    True everywhere: outside a GPU call (quick views, a refused run's CPU fallback) this is the CPU; inside one,
+    CUDA if the attached GPU really answers."""
+    if not gpu.ZERO_GPU:
+        return attached()
+    if gpu.in_gpu_call() and torch.cuda.is_available():
+        return torch.device("cuda")
+    return CPU
+
+
+def where_label() -> str:
+    """The header's "computing on": the device, or on ZeroGPU where each kind of view runs."""
+    if gpu.ZERO_GPU:
+        return (f"{device_label(CPU)} for quick views; ZeroGPU for long runs (the CPU when ZeroGPU refuses, "
+                "and the run says so)")
+    return device_label()
 
 
 def configure_threads() -> int:

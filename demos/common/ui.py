@@ -23,8 +23,8 @@ from gradio.context import LocalContext
 
 from . import worker
 from .errors import UserInputError
-from .gpu import gpu as gpu_decorator
-from .params import Choice, Flag, Many, Opaque, Param, Update, gpu_seconds
+from .gpu import fallback_sentence, gpu as gpu_decorator
+from .params import Choice, Flag, Many, Opaque, Param, Update, about, gpu_seconds
 from .plotstyle import placeholder
 
 log = logging.getLogger("kplab")
@@ -217,10 +217,12 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
     streams = inspect.isgeneratorfunction(raw)
     wants_report = "report" in inspect.signature(raw).parameters
     if fn.quick:
-        run = raw
+        run = _reporting(raw, wants_report)
     else:
         keys = [r.key for r in records]
-        run = gpu_decorator(raw, duration=lambda *a, **k: gpu_seconds(fn, **{n: k[n] for n in keys if n in k}))
+        run = gpu_decorator(_reporting(raw, wants_report),
+                            duration=lambda *a, **k: gpu_seconds(fn, **{n: k[n] for n in keys if n in k}),
+                            fallback=_cpu_fallback(fn, _reporting(raw, wants_report), output_names))
 
     if in_worker and worker.wanted():
         def remote(kw, report):  # the same calls, made by the worker process
@@ -236,15 +238,11 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
                 return pack(result, output_names)
     elif streams:
         def call(*args, progress=gr.Progress()):
-            kw = fn.checked(*args)
-            extra = {"report": lambda frac, text="": progress(frac, desc=text)} if wants_report else {}
-            for result in run(**kw, **extra):
+            for result in run(**fn.checked(*args)):  # report: made where it runs (_reporting)
                 yield pack(result, output_names)
     else:
         def call(*args, progress=gr.Progress()):
-            kw = fn.checked(*args)
-            extra = {"report": lambda frac, text="": progress(frac, desc=text)} if wants_report else {}
-            return pack(run(**kw, **extra), output_names)
+            return pack(run(**fn.checked(*args)), output_names)
 
     params = [inspect.Parameter(r.key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=r.default)
               for r in records]
@@ -253,6 +251,55 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
     call.__name__ = fn.__name__
     call.__doc__ = fn.__doc__
     return friendly(call, n_outputs=len(output_names))
+
+
+def _reporting(raw: Callable, wants_report: bool) -> Callable:
+    """``raw(**checked)`` with its ``report(fraction, text)`` driving Gradio's progress bar, made where it runs:
+    inside a ZeroGPU call that is spaces' worker process, and what crosses to it must be values (a callback does
+    not pickle)."""
+    if not wants_report:
+        return raw
+
+    def report_here():
+        progress = gr.Progress()
+        return lambda frac, text="": progress(frac, desc=text)
+
+    if inspect.isgeneratorfunction(raw):
+        @functools.wraps(raw)
+        def gen(**kw):
+            yield from raw(**kw, report=report_here())
+
+        return gen
+
+    @functools.wraps(raw)
+    def one(**kw):
+        return raw(**kw, report=report_here())
+
+    return one
+
+
+def _cpu_fallback(fn: Callable, run: Callable, output_names: list[str]) -> Callable:
+    """What a long run does when ZeroGPU refuses it (``demos.common.gpu``): the same run on the CPU, with one
+    sentence (what happened, and how long the CPU takes: ``about`` of the view's declared cost) at the top of its
+    text, or as a warning where it has no text output."""
+    keys = [r.key for r in fn.params]
+
+    def noted(result, sentence: str, first: bool):
+        if "text" not in output_names or not isinstance(result, dict):
+            return result
+        if isinstance(result.get("text"), str) and result["text"]:
+            return {**result, "text": f"**{sentence}**\n\n{result['text']}"}
+        return {**result, "text": f"**{sentence}**"} if first else result
+
+    def fallback(reason: str, **kw):
+        sentence = fallback_sentence(reason, about(fn, **{n: kw[n] for n in keys if n in kw}))
+        if "text" not in output_names:
+            gr.Warning(sentence)
+        if inspect.isgeneratorfunction(run):
+            return (noted(r, sentence, i == 0) for i, r in enumerate(run(**kw)))
+        return noted(run(**kw), sentence, True)
+
+    return fallback
 
 
 def check_wiring(fn: Callable, inputs: list) -> None:

@@ -25,12 +25,18 @@ from .registry import MODELS, PHOTO, PHOTO_LABEL, ModelRecord
 from .training import DEFAULT_HEATMAP_BETA, dataset, decode_all, evaluate_model, metrics, predict_heatmaps, to_tensor
 
 
-@functools.lru_cache(maxsize=16)
 def get_loaded(name: str) -> Loaded:
-    """``load_model(name)`` once per process, on the lab's device (shared read-only by every topic)."""
+    """``load_model(name)`` once per process and device, on the device computing now (``get_device``: on
+    ZeroGPU the CPU outside a GPU call, CUDA inside one), shared read-only by every topic. Kept per device, so a
+    quick view on the CPU never receives a copy that lives on the GPU."""
     from demos.common.device import get_device
 
-    return load_model(name, device=get_device())
+    return _loaded_on(name, str(get_device()))
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded_on(name: str, device: str) -> Loaded:
+    return load_model(name, device=device)
 
 
 def get_model(name: str) -> KeypointNet:
