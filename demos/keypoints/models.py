@@ -1,8 +1,10 @@
-"""The lab's keypoint models: one small ResNet/U-Net backbone, three heads.
+"""The lab's keypoint models: one small ResNet-style backbone, four heads.
 
 - ``regression``: conv trunk, pooling to 4x4, FC layers to 2K numbers (direct regression, L1 loss).
 - ``heatmap``: K heatmaps at output stride 4 or 8, MSE to float-centred Gaussians, decoded afterwards.
 - ``integral``: K heatmaps, soft-max + expectation inside the model (integral regression), L1 loss.
+- ``simcc``: per joint, the stride-4 or stride-8 feature map flattened and classified into ``k`` bins per input
+  pixel along x and along y (SimCC, Li et al. 2022; the codec is ``simcc.py``).
 
 Models are ``PyTorchModelHubMixin`` modules: ``save_pretrained`` writes config.json + model.safetensors and
 ``from_pretrained`` reads them back (a local folder or a Hub repo id). Loading reads safetensors only; this
@@ -18,10 +20,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
 
-from . import decoders
+from . import decoders, simcc
 from .data import DEFAULT_SIZE, JOINTS, SKELETON
 
-HEADS = ("regression", "heatmap", "integral")
+HEADS = ("regression", "heatmap", "integral", "simcc")
 SAFETENSORS = "model.safetensors"
 
 
@@ -43,7 +45,9 @@ class BasicBlock(nn.Module):
 
 
 class Backbone(nn.Module):
-    """ResNet-style encoder to stride 16 with a U-Net decoder back to strides 8 and 4 (skip connections)."""
+    """ResNet-style encoder to stride 16 and a top-down decoder back to strides 8 and 4. Its skips are projected
+    by a 1x1 convolution and *added* to the up-sampled coarser map (FPN-style, Lin et al. 2017), where U-Net
+    concatenates them (Ronneberger et al. 2015)."""
 
     def __init__(self, width: int = 24):
         super().__init__()
@@ -81,7 +85,9 @@ class KeypointNet(
     """Backbone + one head. ``forward`` returns a dict:
 
     - ``coords``: (B, K, 2) keypoints in input pixels (every head);
-    - ``heatmaps``: (B, K, H, W) raw head output for heatmap/integral heads (MSE heatmaps or logits).
+    - ``heatmaps``: (B, K, H, W) raw head output for heatmap/integral heads (MSE heatmaps or logits);
+    - ``simcc_x``, ``simcc_y``: (B, K, W·k) and (B, K, H·k) bin logits for the SimCC head (its ``coords`` are the
+      arg-max bins' centres, as the paper decodes).
     Inputs are float images (B, 3, S, S) in [0, 1].
     """
 
@@ -104,6 +110,11 @@ class KeypointNet(
                 nn.Conv2d(c[16], 64, 1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
                 nn.Linear(64 * 16, 256), nn.ReLU(inplace=True), nn.Linear(256, 2 * num_joints),
             )
+        elif head == "simcc":  # a 1x1 conv to one map per joint, then linear layers shared by the joints
+            cin, cells = c[stride], (input_size // stride) ** 2
+            self.head = nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1), nn.ReLU(inplace=True), nn.Conv2d(cin, num_joints, 1))
+            self.to_x = nn.Linear(cells, input_size * simcc.SPLIT)
+            self.to_y = nn.Linear(cells, input_size * simcc.SPLIT)
         else:
             cin = c[stride]
             self.head = nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1), nn.ReLU(inplace=True), nn.Conv2d(cin, num_joints, 1))
@@ -119,6 +130,10 @@ class KeypointNet(
             out = self.head(feats[16]).view(-1, self.num_joints, 2)
             return {"coords": (out + 0.5) * S}
         hm = self.head(feats[self.stride])
+        if self.head_type == "simcc":
+            f = hm.flatten(-2)
+            lx, ly = self.to_x(f), self.to_y(f)
+            return {"simcc_x": lx, "simcc_y": ly, "coords": simcc.decode_xy(lx, ly, "argmax")}
         if self.head_type == "integral":
             c = decoders.soft_argmax(hm, self.beta)
         else:
@@ -143,6 +158,8 @@ class KeypointNet(
         if self.head_type == "regression":
             return "direct regression (FC to 2K numbers)"
         hs = self.heatmap_size
+        if self.head_type == "simcc":
+            return f"SimCC ({simcc.SPLIT} bins per px along x and y, from {hs}x{hs} features, stride {self.stride})"
         kind = "heatmap (MSE)" if self.head_type == "heatmap" else "integral (soft-argmax)"
         return f"{kind}, {hs}x{hs} maps (stride {self.stride})"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import data, decoders
+from . import data, decoders, simcc
 from .models import KeypointNet
 
 CACHE = Path(os.environ.get("KPLAB_CACHE", Path.home() / ".cache" / "kplab"))
@@ -39,7 +39,8 @@ def dataset(seeds, variant: str, size: int = data.DEFAULT_SIZE, cache: bool = Tr
 
 FG_WEIGHT = 20.0
 # MSE heatmaps peak near 1 over a background near 0: soft-max at beta=1 would be nearly flat (the
-# centre pull of soft-argmax, docs/facts.md 1.1), so heatmap models are soft-argmax-decoded at this temperature.
+# centre pull of soft-argmax, docs/facts.md 1.1), so heatmap models are soft-argmax-decoded at this inverse temperature
+# (beta multiplies the logits; T = 1/beta).
 DEFAULT_HEATMAP_BETA = 20.0
 
 
@@ -47,6 +48,9 @@ def loss_fn(model: KeypointNet, out: dict, kp: torch.Tensor, inside: torch.Tenso
     """Per-head loss over the joints that lie inside the image (occluded ones included)."""
     w = inside.float()
     denom = w.sum().clamp_min(1.0)
+    if model.head_type == "simcc":  # cross-entropy against 1-D Gaussian targets along x and y (simcc.loss)
+        per = simcc.loss(out["simcc_x"], out["simcc_y"], kp)
+        return (per * w).sum() / denom
     if model.head_type == "heatmap":
         hs = out["heatmaps"].shape[-1]
         tgt = data.gaussian_targets(kp, hs, model.stride, model.sigma)
@@ -108,12 +112,25 @@ def predict_heatmaps(model: KeypointNet, images: np.ndarray, batch: int = 64):
     return torch.cat(coords), (torch.cat(hms) if hms else None)
 
 
+@torch.no_grad()
+def predict_simcc(model: KeypointNet, images: np.ndarray, batch: int = 64):
+    """Run a SimCC model on uint8 images; returns its x and y bin logits, (N, K, W·k) and (N, K, H·k)."""
+    model.eval()
+    device = next(model.parameters()).device
+    xs, ys = [], []
+    for i in range(0, len(images), batch):
+        out = model(to_tensor(images[i:i + batch]).to(device))
+        xs.append(out["simcc_x"].cpu())
+        ys.append(out["simcc_y"].cpu())
+    return torch.cat(xs), torch.cat(ys)
+
+
 def decode_all(model: KeypointNet, heatmaps: torch.Tensor, decoder: str, beta: float | None = None,
                input_size: tuple[int, int] | None = None, **kw) -> torch.Tensor:
     """Decode a model's heatmaps with any decoder, in input pixels.
 
     ``beta`` defaults to the model's own: 1 for integral models (their maps are logits), and for MSE heatmap
-    models a temperature that turns a peak of height ~1 into a sharp distribution (see README).
+    models an inverse temperature (T = 1/beta) that turns a peak of height ~1 into a sharp distribution (see README).
     """
     if beta is None:
         beta = model.beta if model.head_type == "integral" else DEFAULT_HEATMAP_BETA
@@ -140,8 +157,12 @@ def evaluate_model(model: KeypointNet, n: int = 500, decoders_=None, variant: st
     """Rows (decoder, mean_px, pck5, pck10, n) for one model on the fixed held-out set."""
     variant = variant or model.variant
     images, kp, vis = dataset(data.heldout_seeds(n), variant, model.input_size)
-    coords, hms = predict_heatmaps(model, images)
     kp_t, vis_t = torch.from_numpy(kp), torch.from_numpy(vis)
+    if model.head_type == "simcc":
+        lx, ly = predict_simcc(model, images)
+        return [{"decoder": dec, **metrics(simcc.decode_xy(lx, ly, dec), kp_t, vis_t, model.input_size)}
+                for dec in simcc.DECODERS]
+    coords, hms = predict_heatmaps(model, images)
     rows = []
     if hms is None:
         rows.append({"decoder": "direct", **metrics(coords, kp_t, vis_t, model.input_size)})

@@ -12,14 +12,15 @@ from . import views as V
 
 TAB_ID = "race"
 TITLE = "Head race"
-SUMMARY = ("Direct regression, heatmap + arg-max and integral regression trained side by side from scratch, live: "
-           "loss, held-out error and the maps sharpening, with arg-max's quantisation floor per stride.")
+SUMMARY = ("Direct regression, heatmap + arg-max, integral regression and SimCC trained side by side from scratch "
+           "over seeds, live: loss, held-out error with its spread, the maps sharpening, and an order stated only "
+           "where it exceeds the spread.")
 INTRO = """
-**Which head learns keypoints best?** Three copies of the same small backbone (a ResNet encoder with a U-Net
-decoder) start from the same weights and see the same mini-batches; only the head differs: FC layers to 2K
-numbers, heatmaps decoded by arg-max, or heatmaps turned into coordinates by soft-max and expectation. Change
-the stride to see arg-max's floor, or the loss to compare regression (L1/L2 on coordinates) with classification
-(cross-entropy over heatmap cells).
+**Which head learns keypoints best?** Four copies of the same small backbone start from the same weights and see
+the same mini-batches; only the head differs: FC layers to 2K numbers, heatmaps decoded by arg-max, heatmaps
+turned into coordinates by soft-max and expectation, or SimCC's two 1-D classifications (x and y, 2 bins per
+pixel). Each seed repeats the race with other weights and batches, so the spread shows what is noise. Change the
+stride to see arg-max's floor, or the loss to compare regression with classification over cells.
 """
 
 
@@ -29,12 +30,12 @@ def build():
         with gr.Column(scale=1, min_width=280):
             with gr.Row():  # the one button an instructor presses: first, above the settings
                 start, stop = ui.run_stop("Start the race", "race-run")
-            ins = [ui.widget(r) for r in (V.SIZE, V.STRIDE, V.STEPS, V.COORD_LOSS, V.HEATMAP_LOSS)]
+            ins = [ui.widget(r) for r in (V.SIZE, V.STRIDE, V.STEPS, V.SEEDS, V.COORD_LOSS, V.HEATMAP_LOSS)]
         with gr.Column(scale=3):
             out = {"curves": gr.Plot(placeholder(V.WAITING, height=430), label="Loss and held-out error",
                                      elem_id="race-curves"),
-                   "maps": gr.Plot(placeholder("The held-out image and two heads' maps of the left wrist appear "
-                                               "here<br>and sharpen as the race goes.", height=380),
+                   "maps": gr.Plot(placeholder("The held-out image and three heads' maps of the left wrist "
+                                               "appear here<br>and sharpen as the race goes.", height=340),
                                    label="Held-out image and maps", elem_id="race-maps"),
                    "text": gr.Markdown(elem_id="race-text")}
     ui.long_run(start, stop, V.race, ins, out, api_name="race")

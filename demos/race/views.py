@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
 import demos.keypoints as kp
 from demos.common.device import get_device
 from demos.common.errors import UserInputError
-from demos.common.params import Choice, Param, takes
+from demos.common.params import Choice, Param, about, takes
 from demos.common.plotstyle import figure, subplot_grid
 
 from . import compute as C
 
 SIZE = Choice("size", "image size (px)", (("64 × 64", 64), ("96 × 96", 96), ("128 × 128 (GPU)", 128)), 64,
-              help="the bundled models use 128 px; on a 2-core CPU only 64 px fits a one-minute run")
+              help=f"the bundled models use 128 px; on a 2-core CPU runs estimated over {C.CPU_BUDGET_S:.0f} s are "
+                   "refused (a GPU takes them all)")
 STRIDE = Choice("stride", "heatmap stride", (("4 (16×16 maps at 64 px)", 4), ("8 (8×8 maps at 64 px)", 8)), 4,
                 help=f"arg-max cannot beat {C.UNIFORM_CELL_MEAN:.3f} × stride px on average (its cell's quantisation)")
-STEPS = Param("steps", "training steps (each head)", 50, 400, 200, 10, integer=True,
-              help=f"200 steps at 64 px take about 40 s on a 2-core CPU; runs estimated over {C.CPU_BUDGET_S:.0f} s are "
-                   "refused there (a GPU takes them all)")
+STEPS = Param("steps", "training steps (each model)", 30, 400, C.Race.steps, 10, integer=True)
+SEEDS = Param("seeds", "seeds", 1, 3, C.Race.seeds, 1, integer=True,
+              help="each seed draws other initial weights and batches; an order is stated only where the gap "
+                   "between two heads exceeds their spread over the seeds")
 COORD_LOSS = Choice("coord_loss", "loss on coordinates (regression, integral)",
                     (("L1 |ŷ − y|", "l1"), ("L2 |ŷ − y|²", "l2")), "l1")
 HEATMAP_LOSS = Choice("heatmap_loss", "loss of the heatmap head",
-                      (("MSE to a Gaussian", "mse"), ("cross-entropy over cells", "ce")), "mse",
-                      help="cross-entropy treats the map as a classification over its cells")
+                      (("weighted MSE to a Gaussian", "mse"), ("cross-entropy over cells", "ce")), "mse",
+                      help="MSE weighted 1 + 20 × target near the keypoint, or a classification over the cells")
 
 COLOURS = {"regression": kp.DECODER_COLORS["direct"], "heatmap": kp.DECODER_COLORS["argmax"],
-           "integral": kp.DECODER_COLORS["soft_argmax"]}
+           "integral": kp.DECODER_COLORS["soft_argmax"], "simcc": "#CC79A7"}
 SYMBOLS = {"regression": kp.DECODER_SYMBOLS["direct"], "heatmap": kp.DECODER_SYMBOLS["argmax"],
-           "integral": kp.DECODER_SYMBOLS["soft_argmax"]}
-WAITING = ("Press <b>Start the race</b>: three heads on the same backbone learn side by side from scratch,<br>"
-           "200 steps on 64 px renders (about 40 s on a 2-core CPU, a few seconds on a GPU).")
+           "integral": kp.DECODER_SYMBOLS["soft_argmax"], "simcc": "star"}
+
+
+def _seconds(size, steps, seeds, **_):
+    return C.estimate_seconds(size, steps, seeds)
+
+
+def _mean(values) -> float:
+    return statistics.fmean(values)
 
 
 def _smooth(y: list[float], w: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -41,23 +51,30 @@ def _smooth(y: list[float], w: int = 10) -> tuple[np.ndarray, np.ndarray]:
 
 
 def curves_figure(s: C.Snapshot, stride: int):
+    band = "mean of the seeds, band: their range" if s.seeds > 1 else "one seed"
     axes, layout = subplot_grid(1, 2, hspace=0.1, vspace=0.0,
-                                titles=("training loss (each head's own; average of 10 steps)",
-                                        f"held-out error: {s.n_eval} renders, visible joints"))
+                                titles=("training loss, seed 0 (each head's own)",
+                                        f"held-out error ({band})"))
     data = []
     for h in C.HEADS:
         x, y = _smooth(s.loss[h])
         data.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": C.HEAD_LABELS[h], "legendgroup": h,
                      "line": {"color": COLOURS[h], "width": 3}, "xaxis": "x", "yaxis": "y"})
-        ex, ey = zip(*s.error[h])
-        data.append({"type": "scatter", "x": ex, "y": ey, "mode": "lines+markers", "name": C.HEAD_LABELS[h],
-                     "legendgroup": h, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
+        steps = [st for st, _ in s.error[h]]
+        if s.seeds > 1:
+            lo = [min(v) for _, v in s.error[h]]
+            hi = [max(v) for _, v in s.error[h]]
+            data.append({"type": "scatter", "x": steps + steps[::-1], "y": hi + lo[::-1], "fill": "toself",
+                         "fillcolor": COLOURS[h], "opacity": 0.18, "line": {"width": 0}, "hoverinfo": "skip",
+                         "showlegend": False, "legendgroup": h, "xaxis": "x2", "yaxis": "y2"})
+        data.append({"type": "scatter", "x": steps, "y": [_mean(v) for _, v in s.error[h]], "mode": "lines+markers",
+                     "name": C.HEAD_LABELS[h], "legendgroup": h, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
                      "line": {"color": COLOURS[h], "width": 3},
                      "marker": {"symbol": SYMBOLS[h], "size": 9, "color": COLOURS[h]},
                      "hovertemplate": "step %{x}: %{y:.2f} px<extra>" + C.HEAD_LABELS[h] + "</extra>"})
     floor = C.argmax_floor(stride)
     data.append({"type": "scatter", "x": [0, s.steps], "y": [floor, floor], "mode": "lines", "xaxis": "x2",
-                 "yaxis": "y2", "name": f"arg-max floor at stride {stride}: {floor:.2f} px",
+                 "yaxis": "y2", "name": f"arg-max floor, stride {stride}: {floor:.2f} px",
                  "line": {"color": COLOURS["heatmap"], "width": 2, "dash": "dash"}})
     layout["xaxis"] |= {"title": {"text": "step"}, "range": [0, s.steps]}
     layout["yaxis"] |= {"type": "log", "dtick": 1, "title": {"text": "loss (log)"}}
@@ -65,16 +82,19 @@ def curves_figure(s: C.Snapshot, stride: int):
     layout["yaxis2"] |= {"title": {"text": "error (input px)"}, "rangemode": "tozero"}
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
                "margin": {"l": 70, "r": 20, "t": 70, "b": 120}}
-    title = f"Three heads, one backbone: step {s.step} of {s.steps} ({s.seconds:.0f} s)"
+    seeds = f"{s.seeds} seeds" if s.seeds > 1 else "1 seed"
+    title = f"Four heads, one backbone, {seeds}: step {s.step} of {s.steps} ({s.seconds:.0f} s)"
     return figure(data, layout, title, height=430)
 
 
 def maps_figure(s: C.Snapshot, stride: int):
     S = s.image.shape[0]
     joint = kp.JOINTS[C.JOINT].replace("_", " ")
-    axes, layout = subplot_grid(1, 3, hspace=0.04, vspace=0.0,
-                                titles=("held-out image: each head's joints", f"heatmap head: raw map, {joint}",
-                                        f"integral head: soft-max, {joint}"))
+    panels = [h for h in ("heatmap", "integral", "simcc") if h in s.maps]
+    titles = {"heatmap": f"heatmap: raw map, {joint}", "integral": f"integral: soft-max, {joint}",
+              "simcc": f"SimCC: x ⊗ y soft-max, {joint}"}
+    axes, layout = subplot_grid(1, 1 + len(panels), hspace=0.03, vspace=0.0,
+                                titles=["held-out image, seed 0"] + [titles[h] for h in panels])
     data = [{"type": "image", "z": s.image, "x0": 0.5, "y0": 0.5, "dx": 1, "dy": 1, "hoverinfo": "skip",
              "xaxis": "x", "yaxis": "y"}]
     for h in C.HEADS:
@@ -88,97 +108,121 @@ def maps_figure(s: C.Snapshot, stride: int):
     data.append({"type": "scatter", "x": t[:, 0], "y": t[:, 1], "mode": "markers", "name": "ground truth",
                  "xaxis": "x", "yaxis": "y", "marker": {"color": "black", "size": 9, "symbol": "x-thin",
                                                          "line": {"width": 2.5, "color": "black"}}})
-    for i, h in ((2, "heatmap"), (3, "integral")):
-        m = s.maps[h]
-        n = m.shape[-1]
-        data.append({"type": "heatmap", "z": m, "x": np.arange(n) + 0.5, "y": np.arange(n) + 0.5, "showscale": False,
-                     "colorscale": "Viridis", "xaxis": f"x{i}", "yaxis": f"y{i}",
-                     "hovertemplate": "cell (%{x}, %{y}): %{z:.3f}<extra></extra>"})
-        data.append({"type": "scatter", "x": [t[C.JOINT, 0] / stride], "y": [t[C.JOINT, 1] / stride],
-                     "mode": "markers", "showlegend": False, "xaxis": f"x{i}", "yaxis": f"y{i}",
-                     "marker": {"color": "white", "size": 13, "symbol": "x-thin", "line": {"width": 3, "color": "white"}},
-                     "hoverinfo": "skip"})
     layout["xaxis"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "constrain": "domain"}
     layout["yaxis"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "scaleanchor": "x"}
-    n = s.maps["heatmap"].shape[-1]
-    for i in (2, 3):
-        layout[f"xaxis{i}"] |= {"range": [0, n], "showgrid": False, "showticklabels": False, "constrain": "domain"}
-        layout[f"yaxis{i}"] |= {"range": [n, 0], "showgrid": False, "showticklabels": False, "scaleanchor": f"x{i}"}
+    for i, h in enumerate(panels, start=2):
+        m = s.maps[h]
+        n = m.shape[-1]
+        cell = S / n  # input px per map cell
+        data.append({"type": "heatmap", "z": m, "x": (np.arange(n) + 0.5) * cell, "y": (np.arange(n) + 0.5) * cell,
+                     "showscale": False, "colorscale": "Viridis", "xaxis": f"x{i}", "yaxis": f"y{i}",
+                     "hovertemplate": "(%{x:.0f}, %{y:.0f}) px: %{z:.3f}<extra></extra>"})
+        data.append({"type": "scatter", "x": [t[C.JOINT, 0]], "y": [t[C.JOINT, 1]], "mode": "markers",
+                     "showlegend": False, "xaxis": f"x{i}", "yaxis": f"y{i}", "hoverinfo": "skip",
+                     "marker": {"color": "white", "size": 13, "symbol": "x-thin", "line": {"width": 3, "color": "white"}}})
+        layout[f"xaxis{i}"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "constrain": "domain"}
+        layout[f"yaxis{i}"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "scaleanchor": f"x{i}"}
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0},
                "margin": {"l": 10, "r": 10, "t": 60, "b": 40}}
     return figure(data, layout, f"The maps sharpen as the heads learn (step {s.step}); white × = ground truth",
-                  height=380)
+                  height=340)
 
 
 def bundled_rows(stride: int) -> dict[tuple[str, str], dict]:
     """The evaluation table's rows for the bundled models with the race's heads and stride, by (head, decoder)."""
-    names = {"regression": "regression", "heatmap": f"heatmap-s{stride}", "integral": f"integral-s{stride}"}
+    names = {m.head: m.name for m in kp.models_for("race_reference") if m.stride in (None, stride)}
     rows = {(r["model"], r["decoder"]): r for r in kp.evaluation.load_rows()}
     return {(h, d): rows[(m, d)] for h, m in names.items() for d in ("direct", "argmax", "soft_argmax")
             if (m, d) in rows}
 
 
-OWN = {"regression": "direct", "heatmap": "argmax", "integral": "soft_argmax"}  # each head's own decoding
+def per_seed(final: list[dict], key: str = "mean_px") -> dict[tuple[str, str], list[float]]:
+    """The final rows' ``key`` per (head, decoder), one value per seed in seed order."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for r in sorted(final, key=lambda r: r["seed"]):
+        out.setdefault((r["head"], r["decoder"]), []).append(r[key])
+    return out
 
 
 def final_table(s: C.Snapshot, stride: int, size: int) -> str:
     ref = bundled_rows(stride)
-    lines = ["| head | decoder | mean error (px) | median (px) | PCK@10% | mean, % of image | bundled model, % of "
-             "image |", "|---|---|---|---|---|---|---|"]
-    for r in s.final:
-        dec = kp.POINT_LABELS.get(r["decoder"], r["decoder"])
-        b = ref.get((r["head"], r["decoder"]))
+    err, pck = per_seed(s.final), per_seed(s.final, "pck10")
+    spread = "range over seeds (px)" if s.seeds > 1 else "range (one seed: none)"
+    lines = [f"| head | parameters | decoder | mean error (px) | {spread} | PCK@10% | mean, % of image | "
+             "bundled model, % of image |", "|---|---|---|---|---|---|---|---|"]
+    for (head, dec), v in err.items():
+        b = ref.get((head, dec))
         bundled = f"{100 * b['mean_px'] / kp.DEFAULT_SIZE:.1f} %" if b else "-"
-        lines.append(f"| {C.HEAD_LABELS[r['head']]} | {dec} | {r['mean_px']:.2f} | {r['median_px']:.2f} | "
-                     f"{r['pck10']:.2f} | {100 * r['mean_px'] / size:.1f} % | {bundled} |")
+        own = " (own)" if C.OWN[head] == dec else ""
+        lines.append(f"| {C.HEAD_LABELS[head]} | {s.parameters[head]:,} | {kp.POINT_LABELS.get(dec, dec)}{own} | "
+                     f"{_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} | "
+                     f"{100 * _mean(v) / size:.1f} % | {bundled} |")
     return "\n".join(lines)
 
 
-def ranking(s: C.Snapshot, stride: int) -> str:
-    """Whether the race ranks the heads (each with its own decoding) as the bundled models' table does."""
-    ours = {r["head"]: r["mean_px"] for r in s.final if r["decoder"] == OWN[r["head"]]}
-    ref = bundled_rows(stride)
-    theirs = {h: ref[(h, d)]["mean_px"] for h, d in OWN.items() if (h, d) in ref}
-    order = lambda d: [C.HEAD_LABELS[h] for h in sorted(d, key=d.get)]  # noqa: E731
-    if len(theirs) < 3:
-        return ""
-    same = order(ours) == order(theirs)
-    return (f"Best to worst here: {' < '.join(order(ours))}; the bundled models (128 px, 1500 steps, stride "
-            f"{stride}, README's table): {' < '.join(order(theirs))}: "
-            + ("**the same order**." if same else "**a different order** (a short run is noisy: try more steps)."))
+def verdict_text(errors: dict[str, list[float]]) -> str:
+    """The order of the heads (each with its own decoding), stated only where the spread rule separates them."""
+    groups, measured = C.verdict(errors)
+    if not measured:
+        return ("One seed: no spread was measured, so no order between the heads is stated. Run two or three seeds "
+                "to see how far a head's error moves with the initial weights and the batches.")
+    if len(groups) == 1:
+        return (f"All four heads are **within noise** of each other: no gap between neighbours exceeds their range "
+                f"over the {len(errors[C.HEADS[0]])} seeds. More steps (or a GPU) separate them, or show they are "
+                "equal at this budget.")
+    text = " < ".join(" ≈ ".join(C.HEAD_LABELS[h] for h in g) for g in groups)
+    return (f"Best to worst: {text} (mean error over the seeds; **<** where the gap exceeds both heads' ranges over "
+            "the seeds, **≈** where it does not: within noise).")
+
+
+def floor_text(errors: dict[str, list[float]], stride: int) -> str:
+    """Whether arg-max's quantisation floor is what limits the heatmap head at this point of training."""
+    floor = C.argmax_floor(stride)
+    e = _mean(errors["heatmap"])
+    if e > 2 * floor:
+        return (f"The heatmap head's error ({e:.2f} px) is {e / floor:.1f}× its arg-max floor ({floor:.2f} px): "
+                "at this budget it is limited by training, not by the quantisation of its cells.")
+    return (f"The heatmap head's error ({e:.2f} px) is within 2× of its arg-max floor ({floor:.2f} px): the "
+            "quantisation of its cells is now a large part of what it can still lose.")
 
 
 def text(s: C.Snapshot, stride: int, size: int) -> str:
-    now = ", ".join(f"{C.HEAD_LABELS[h]} **{s.error[h][-1][1]:.2f} px**" for h in C.HEADS)
+    now = ", ".join(f"{C.HEAD_LABELS[h]} **{_mean(s.error[h][-1][1]):.2f} px**" for h in C.HEADS)
+    seeds = f"mean of {s.seeds} seeds" if s.seeds > 1 else "one seed"
     floor = C.argmax_floor(stride)
-    out = (f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error: {now}. Arg-max's quantisation "
-           f"floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = **{floor:.2f} px** "
-           "(a keypoint uniform in its cell, decoded to the cell's centre).")
+    out = (f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error ({seeds}): {now}. Arg-max's "
+           f"quantisation floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = **{floor:.2f} px**.")
     if s.final:
-        out += ("\n\n" + final_table(s, stride, size) + "\n\nSame backbone, same renders, same batches and steps for "
-                "each head. " + ranking(s, stride))
+        own = {h: per_seed(s.final)[(h, C.OWN[h])] for h in C.HEADS}
+        out += ("\n\n" + verdict_text(own) + " " + floor_text(own, stride) + "\n\n" + final_table(s, stride, size)
+                + "\n\nWithin a seed every head starts from the same backbone weights and sees the same batches. "
+                "The bundled models (last column) are 128 px models trained for 1500 steps: one run each, "
+                "shown for scale, not ranked.")
     return out
 
 
-def _budget(size: int, steps: int) -> str:
+def _device_within_budget(size: int, steps: int, seeds: int):
+    """The device the race runs on; on a CPU, a run estimated over the budget is refused with a sentence."""
     dev = get_device()
-    est = C.estimate_seconds(size, steps, dev.type)
+    est = C.estimate_seconds(size, steps, seeds, dev.type)
     if dev.type == "cpu" and est > C.CPU_BUDGET_S:
-        raise UserInputError(f"On this CPU, {size} px × {steps} steps would take about {est:.0f} s; the limit here is "
-                             f"{C.CPU_BUDGET_S:.0f} s. Lower the steps or the image size (on a GPU both fit).")
+        raise UserInputError(f"On this CPU, {size} px × {steps} steps × {seeds} seed{'s' * (seeds != 1)} would take "
+                             f"about {est:.0f} s; the limit here is {C.CPU_BUDGET_S:.0f} s. Lower the steps, the "
+                             "seeds or the image size (on a GPU they all fit).")
     return dev
 
 
-def duration(size, stride, steps, coord_loss, heatmap_loss) -> int:
-    """Seconds ZeroGPU reserves for a race (its estimate on a GPU, with room to spare)."""
-    return int(20 + 2 * C.estimate_seconds(size, steps, "cuda"))
-
-
-@takes(SIZE, STRIDE, STEPS, COORD_LOSS, HEATMAP_LOSS, seconds=lambda size, steps, **_: C.estimate_seconds(size, steps))
-def race(size, stride, steps, coord_loss, heatmap_loss, report=None):
-    dev = _budget(size, steps)
-    cfg = C.Race(size=size, stride=stride, steps=steps, coord_loss=coord_loss, heatmap_loss=heatmap_loss)
+@takes(SIZE, STRIDE, STEPS, SEEDS, COORD_LOSS, HEATMAP_LOSS, seconds=_seconds)
+def race(size, stride, steps, seeds, coord_loss, heatmap_loss, report=None):
+    dev = _device_within_budget(size, steps, seeds)
+    cfg = C.Race(size=size, stride=stride, steps=steps, seeds=seeds, coord_loss=coord_loss, heatmap_loss=heatmap_loss)
+    estimate = C.estimate_seconds(size, steps, seeds, dev.type)
     for s in C.run(cfg, device=dev):
         if report:
-            report(s.step / s.steps, f"step {s.step}/{s.steps}")
+            left = (s.seconds / s.step * (s.steps - s.step)) if s.step else estimate
+            report(s.step / s.steps, f"step {s.step}/{s.steps}, about {left:.0f} s left")
         yield {"curves": curves_figure(s, stride), "maps": maps_figure(s, stride), "text": text(s, stride, size)}
+
+
+WAITING = (f"Press <b>Start the race</b>: four heads on the same backbone learn side by side from scratch,<br>"
+           f"{C.Race.seeds} seeds × {C.Race.steps} steps on {C.Race.size} px renders ({about(race)}).")
