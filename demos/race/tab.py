@@ -39,3 +39,7 @@ def build():
                                    label="Held-out image and maps", elem_id="race-maps"),
                    "text": gr.Markdown(elem_id="race-text")}
     ui.long_run(start, stop, V.race, ins, out, api_name="race")
+    gr.Markdown("### The same heads at two map resolutions: the bundled models (128 px, 1500 steps)")
+    trend = {"trend": gr.Plot(label="Error against map resolution", elem_id="race-trend"),
+             "trend_text": gr.Markdown(elem_id="race-trend-text")}
+    ui.first_view(V.trend, trend)
