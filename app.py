@@ -29,6 +29,7 @@ TOPICS = [  # lecture order; each name is a package demos/<name>/ with a tab.py
     "keypoints",
     "race",
     "bimodal",
+    "beyond",
     "normalization",
     "dropout",
     "selu",
@@ -175,6 +176,8 @@ def launch_kwargs() -> dict:
         show_error=True,  # handlers raise gr.Error with plain sentences; API clients see them too
         allowed_paths=[],  # nothing beyond the app's own temporary files is served
         footer_links=["api", "settings"],
+        # the named endpoints are also MCP tools (/gradio_api/mcp/), described by their views' docstrings
+        mcp_server=True,
     )
 
 

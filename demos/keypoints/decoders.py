@@ -279,6 +279,48 @@ def decode(heatmaps: torch.Tensor, method: str, beta: float = 1.0, sigma: float 
     return REGISTRY[method](heatmaps, beta=beta, sigma=sigma, radius=radius, log_domain=log_domain)
 
 
+@register("debias_ipr", "Debias-IPR", PALETTE[5], "triangle-up")
+def debias_ipr(heatmaps: torch.Tensor, beta: float | torch.Tensor = 1.0, log_domain: bool | None = None,
+               eps: float = 1e-6) -> torch.Tensor:
+    """Soft-argmax with its pull toward the map's centre removed (Gu, Yang and Yao, *Removing the Bias of
+    Integral Pose Regression*, ICCV 2021).
+
+    Derivation, under the paper's assumption that the map is 0 away from the joint. With logits z = beta * h over
+    the C = H * W cells, Z = sum exp(z) (the soft-max's denominator) and the soft-argmax J = sum p exp(z) / Z,
+    split every cell's exp(z) into 1 + (exp(z) - 1): the ones are a uniform map whose expectation is the map's
+    centre c = (W/2, H/2), so
+
+        J = (C / Z) * c + ((Z - C) / Z) * J_fg,     J_fg = sum p (exp(z) - 1) / sum (exp(z) - 1),
+
+    a mixture of the centre (weight C / Z, known from the denominator) and the joint's own expectation J_fg,
+    in which a cell with h = 0 has weight 0. Solving for J_fg gives the closed form
+
+        J_d = Z / (Z - C) * J - C / (Z - C) * c
+
+    (the paper's compensation, with its hw = C and its [w/2, h/2] = c). It is computed here as the weighted mean
+    with weights exp(z - m) - exp(-m), m = max z (the same ratio, finite for any logits). Where the foreground
+    weight sum (exp(z) - 1) is not positive (a flat or all-negative map: no foreground to recover) it returns the
+    plain soft-argmax. ``log_domain`` maps (an integral model's logits) have no zero background: their per-map
+    median is taken as the background level first (the soft-max does not change under a shift), an extension
+    of the paper's assumption, not the paper. mmpose's ``IntegralRegressionHead(debias=True)`` applies the same
+    correction in coordinates normalised to [0, 1].
+    """
+    h = _check(heatmaps)
+    B, K, H, W = h.shape
+    z = (beta * h).flatten(2)
+    if log_domain:
+        z = z - z.median(-1, keepdim=True).values
+    m = z.amax(-1, keepdim=True)
+    e = torch.exp(z - m)
+    w = e - torch.exp(-m)  # (exp(z) - 1) * exp(-m): the foreground's share of each cell
+    total = w.sum(-1)
+    ok = total > eps * e.sum(-1)
+    wn = (w / torch.where(ok, total, torch.ones_like(total)).unsqueeze(-1)).view(B, K, H, W)
+    fg = expectation(wn)
+    plain = expectation((e / e.sum(-1, keepdim=True)).view(B, K, H, W))
+    return torch.where(ok.unsqueeze(-1), fg, plain)
+
+
 # Derived views of the registry (read-only; add a decoder with @register, nowhere else).
 DECODERS = tuple(n for n, d in REGISTRY.items() if d.in_lab)
 DECODER_LABELS = {n: d.label for n, d in REGISTRY.items()}
