@@ -19,7 +19,7 @@ def run() -> str:
     import torch
 
     from demos.common.images import load_image
-    from demos.keypoints import analysis
+    from demos.keypoints import analysis, get_model
     from demos.keypoints import views as tab
 
     path = os.path.join(tempfile.mkdtemp(), "upload.png")
@@ -27,7 +27,7 @@ def run() -> str:
     Image.fromarray((rng.random((512, 512, 3)) * 255).astype(np.uint8)).save(path)
     out = []
     for name in ("heatmap-s4", "integral-s8"):
-        model = tab._model(name).model
+        model = get_model(name)
         img = load_image(path)
         x = torch.rand(1, 3, 128, 128)
         beta = tab.default_beta(name)

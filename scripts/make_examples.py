@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
 
-from demos.keypoints import data  # noqa: E402
+from demos.keypoints import HELDOUT_SEED0, render  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "demos" / "keypoints" / "examples"
 PICKS = [  # (variant, style, held-out index)
@@ -26,8 +26,8 @@ PICKS = [  # (variant, style, held-out index)
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for variant, style, i in PICKS:
-        seed = data.HELDOUT_SEED0 + i
-        s = data.render(seed, variant=variant, style=style)
+        seed = HELDOUT_SEED0 + i
+        s = render(seed, variant=variant, style=style)
         Image.fromarray(s.image).save(OUT / f"{variant}-{style}-{seed}.png", optimize=True)
     print(f"wrote {len(PICKS)} examples to {OUT}")
 

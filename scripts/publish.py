@@ -23,9 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from demos.keypoints import MODELS, PRETRAINED  # noqa: E402
-from demos.keypoints.photo import PHOTO_REPO  # noqa: E402
-from demos.keypoints.registry import HUB_ORG  # noqa: E402
+from demos.keypoints import HUB_ORG, MODELS, PHOTO_REPO, PRETRAINED  # noqa: E402
 
 MODEL_FILES = ("config.json", "model.safetensors", "README.md", "training.json")
 ZERO_GPU = "zero-a10g"  # the hardware flavour name the Hub API uses for ZeroGPU

@@ -18,19 +18,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from demos.keypoints import data, training  # noqa: E402
-from demos.keypoints.registry import MODELS  # noqa: E402
-from demos.keypoints.models import KeypointNet, count_parameters  # noqa: E402
-from demos.keypoints.cards import write_card  # noqa: E402
+from demos.keypoints import (HEADS, MODELS, VARIANTS, KeypointNet, count_parameters, dataset,  # noqa: E402
+                             evaluate_model, train, write_card)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=list(MODELS), default=None,
                     help="train a registry model: its head, stride, variant, steps and folder (other flags still apply)")
-    ap.add_argument("--head", choices=("regression", "heatmap", "integral"), default=None)
+    ap.add_argument("--head", choices=HEADS, default=None)
     ap.add_argument("--stride", type=int, choices=(4, 8), default=4)
-    ap.add_argument("--variant", choices=data.VARIANTS, default="default")
+    ap.add_argument("--variant", choices=VARIANTS, default="default")
     ap.add_argument("--width", type=int, default=24)
     ap.add_argument("--sigma", type=float, default=1.0, help="Gaussian target std in heatmap px")
     ap.add_argument("--n-train", type=int, default=12000, help="rendered training images (seeds 0..n-1)")
@@ -53,12 +51,12 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     t0 = time.time()
-    images, kp, _ = training.dataset(range(a.n_train), a.variant)
+    images, kp, _ = dataset(range(a.n_train), a.variant)
     print(f"data: {len(images)} images ({a.variant}) in {time.time() - t0:.1f} s")
     model = KeypointNet(head=a.head, stride=a.stride, width=a.width, sigma=a.sigma, variant=a.variant)
     print(f"model: {model.describe()}, {count_parameters(model):,} parameters")
-    info = training.train(model, images, kp, steps=a.steps, batch=a.batch, lr=a.lr, seed=a.seed)
-    rows = training.evaluate_model(model, a.eval_n)
+    info = train(model, images, kp, steps=a.steps, batch=a.batch, lr=a.lr, seed=a.seed)
+    rows = evaluate_model(model, a.eval_n)
     print(f"trained in {info['seconds']:.0f} s; held-out ({a.eval_n} images):")
     for r in rows:
         print(f"  {r['decoder']:>15}: mean {r['mean_px']:.2f} px  PCK@5% {r['pck5']:.3f}  PCK@10% {r['pck10']:.3f}")

@@ -113,7 +113,7 @@ def serialized_bytes(model) -> int:
     return buf.tell()
 
 
-def sweep(model_name: str = "heatmap-s4", n: int = 200, progress=None) -> list[dict]:
+def sweep(model_name: str = kp.model_for("compression").name, n: int = 200, progress=None) -> list[dict]:
     model = copy.deepcopy(kp.get_model(model_name)).cpu().eval()
     base = 4 * _params(model)
     rows = []
@@ -140,11 +140,12 @@ def sweep(model_name: str = "heatmap-s4", n: int = 200, progress=None) -> list[d
 
 def dynamic_int8_regression(n: int = 200) -> list[dict]:
     """torch's dynamic int8 quantization of the regression model's Linear layers (real int8 kernels on CPU)."""
-    model = copy.deepcopy(kp.get_model("regression")).cpu().eval()
+    name = kp.model_for("compression_fc").name
+    model = copy.deepcopy(kp.get_model(name)).cpu().eval()
     q = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
     out = []
-    for name, short, m in (("fp32 (original)", "fp32", model), ("dynamic int8 Linear (torch.ao)", "int8 dynamic", q)):
-        out.append({"model": "regression", "method": name, "setting": short, "size_kb": serialized_bytes(m) / 1024,
+    for method, short, m in (("fp32 (original)", "fp32", model), ("dynamic int8 Linear (torch.ao)", "int8 dynamic", q)):
+        out.append({"model": name, "method": method, "setting": short, "size_kb": serialized_bytes(m) / 1024,
                     "error_px": _error(m, n)})
     return out
 

@@ -34,7 +34,7 @@ def kernel(name: str, seed: int = 0) -> np.ndarray:
     if name == "random 7×7":
         return np.random.default_rng(seed).normal(size=(7, 7))
     if name == "first layer of the keypoint model (3×3)":
-        w = kp.get_model("heatmap-s4").backbone.stem[0].weight.detach().cpu()
+        w = kp.get_model(kp.model_for("features").name).backbone.stem[0].weight.detach().cpu()
         k = int(seed) % w.shape[0]
         return w[k].mean(0).numpy().astype(np.float64)  # mean over the RGB inputs of output channel k
     raise UserInputError(f"Unknown kernel {name!r}; choose one of {KERNELS}.")

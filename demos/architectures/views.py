@@ -36,7 +36,7 @@ SKIP_STEPS = Param("steps", "steps", 50, 250, 200, 10, integer=True,
                    help="the longest run (30 layers, 250 steps) takes about 25 s on a 2-core CPU")
 
 DC_MODEL = Choice("dc_model", "model", tuple((m.label, m.name) for m in kp.MODELS.values()
-                                             if m.name in kp.bundled_names()), "heatmap-s4")
+                                             if m.name in kp.bundled_names()), kp.model_for("default").name)
 DC_SPARSITY = Param("dc_sparsity", "pruned (fraction of weights)", 0.0, 0.95, 0.5, 0.05,
                     help="magnitude pruning across all layers but the output layer, no retraining")
 DC_BITS = Param("dc_bits", "bits per shared weight (2^b centroids)", 1, 8, 6, 1, integer=True,
@@ -142,7 +142,7 @@ def skip_connections(depth, steps, report=None):
 
 @functools.lru_cache(maxsize=2)
 def _compression(n: int):
-    return Q.sweep("heatmap-s4", n) + Q.dynamic_int8_regression(n)
+    return Q.sweep(kp.model_for("compression").name, n) + Q.dynamic_int8_regression(n)
 
 
 @takes(seconds=15)

@@ -17,7 +17,7 @@ from demos.common.plotstyle import PALETTE, figure, subplot_grid
 import demos.keypoints as kp
 
 SIZE = 64
-METHODS = ("argmax", "soft_argmax", "soft_argmax_windowed", "dark")
+METHODS = kp.decoders_for("two_peaks")
 COLORS = {n: kp.DECODER_REGISTRY[n].colour for n in METHODS} | {"peak": "#000000"}
 SYMBOLS = {n: kp.DECODER_REGISTRY[n].marker for n in METHODS}
 LABELS = kp.DECODER_LABELS

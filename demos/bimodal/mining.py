@@ -17,7 +17,7 @@ import torch
 import demos.keypoints as kp
 
 
-MODEL = "symmetric-heatmap-s4"
+MODEL = kp.model_for("two_peaks_mining").name
 CACHE_NAME = "two_peak_cases.json"
 BETA = kp.DEFAULT_HEATMAP_BETA
 FAR_PX = 6.4  # 5 % of the 128 px image: "far from both peaks"

@@ -1,4 +1,4 @@
-"""The keypoint core of the lab: rendered data, one backbone with three heads, decoders, Hub loading, training.
+"""The keypoint core of the lab: rendered data, one backbone with four heads, decoders, Hub loading, training.
 
 This ``__init__`` is its public API; other topics, scripts and benchmarks import from here only::
 
@@ -7,42 +7,26 @@ This ``__init__`` is its public API; other topics, scripts and benchmarks import
 - ``render(seed, variant=..., style=...)``: one procedurally rendered figure with exact float keypoints.
 - ``get_model(name)``: a bundled model (``MODELS``), loaded once per process, in eval mode, on the lab's device.
 - ``decode(heatmaps, how, beta=...)``: any registered decoder (``DECODERS``, records in ``DECODER_REGISTRY``).
+- ``model_for(role)`` / ``models_for(role)``: the model(s) a panel uses (``ModelRecord.roles``), never a typed name.
 - ``predict_heatmaps``, ``evaluate_model``, ``dataset``, ``to_tensor``: batched inference and evaluation.
+- ``train``, ``gaussian_targets``, ``write_card``: training a model and writing its card (``scripts/train.py``).
 """
 
 from __future__ import annotations
 
-import functools
-
-from .data import DEFAULT_SIZE, FLIP, HELDOUT_SEED0, JOINTS, LEFT, RIGHT, SKELETON, VARIANTS, heldout_seeds, render, render_batch
-from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, argmax, decode, expectation,
+from .data import (DEFAULT_SIZE, FLIP, HELDOUT_SEED0, JOINTS, LEFT, RIGHT, SKELETON, STYLES, VARIANTS, gaussian_targets,
+                   heldout_seeds, render, render_batch)
+from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, argmax, decode, decoders_for, expectation,
                        soft_argmax, softmax2d, softmax2d_naive, two_peak_score)
 from .analysis import DECODER_COLORS, DECODER_SYMBOLS, LABELS as POINT_LABELS
-from .hub import PRETRAINED, Loaded, ModelLoadError, bundled_names, load_model
-from .models import KeypointNet, count_parameters
-from . import cards, evaluation
-from .registry import MODELS, PHOTO, PHOTO_LABEL, ModelRecord
-from .training import DEFAULT_HEATMAP_BETA, dataset, decode_all, evaluate_model, metrics, predict_heatmaps, to_tensor
-
-
-def get_loaded(name: str) -> Loaded:
-    """``load_model(name)`` once per process and device, on the device computing now (``get_device``: on
-    ZeroGPU the CPU outside a GPU call, CUDA inside one), shared read-only by every topic. Kept per device, so a
-    quick view on the CPU never receives a copy that lives on the GPU."""
-    from demos.common.device import get_device
-
-    return _loaded_on(name, str(get_device()))
-
-
-@functools.lru_cache(maxsize=32)
-def _loaded_on(name: str, device: str) -> Loaded:
-    return load_model(name, device=device)
-
-
-def get_model(name: str) -> KeypointNet:
-    """The bundled model ``name`` (see ``MODELS``), cached per process, in eval mode. Do not train it in
-    place: copy it (``copy.deepcopy``) first."""
-    return get_loaded(name).model
+from .hub import PRETRAINED, Loaded, ModelLoadError, bundled_names, get_loaded, get_model, load_model
+from .models import HEADS, KeypointNet, count_parameters
+from . import analysis, cards, evaluation, simcc
+from .cards import write_card
+from .photo import PHOTO_REPO
+from .registry import HUB_ORG, MODELS, PHOTO, PHOTO_LABEL, ModelRecord, model_for, models_for
+from .training import (DEFAULT_HEATMAP_BETA, dataset, decode_all, evaluate_model, metrics, predict_heatmaps, to_tensor,
+                       train)
 
 
 __all__ = ["DEFAULT_SIZE", "JOINTS", "SKELETON", "VARIANTS", "render", "render_batch", "heldout_seeds", "DECODERS", "DECODER_LABELS",
@@ -51,4 +35,5 @@ __all__ = ["DEFAULT_SIZE", "JOINTS", "SKELETON", "VARIANTS", "render", "render_b
            "dataset", "evaluate_model", "predict_heatmaps", "to_tensor", "FLIP", "LEFT", "RIGHT", "HELDOUT_SEED0",
            "argmax", "soft_argmax", "expectation", "softmax2d_naive", "two_peak_score", "PRETRAINED",
            "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation", "DECODER_COLORS", "DECODER_SYMBOLS",
-           "POINT_LABELS"]
+           "POINT_LABELS", "gaussian_targets", "train", "write_card", "HEADS", "HUB_ORG", "PHOTO_REPO", "analysis",
+           "model_for", "models_for", "decoders_for", "simcc", "STYLES"]

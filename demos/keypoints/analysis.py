@@ -19,6 +19,7 @@ from demos.common.errors import UserInputError
 from demos.common.plotstyle import PALETTE, figure, subplot_grid
 
 from . import decoders
+from .registry import MODELS
 from .data import JOINTS, SKELETON
 
 # Colours, markers and labels: the decoder registry's, plus the three point sets that are not decoders.
@@ -66,7 +67,6 @@ class Prediction:
         return self.map_coords[name] if name in self.map_coords else self.coords[name] / self.stride
 
 
-@torch.no_grad()
 @torch.no_grad()
 def forward(model, image: Image.Image, device=None) -> tuple[np.ndarray, dict]:
     """The model's input (a letterboxed copy of the image) and its raw output."""
@@ -133,7 +133,7 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
     return figure(data, layout, title, height=600)
 
 
-def grid_figure(pred: Prediction, which: str = "heatmaps", joint: int | None = None) -> go.Figure:
+def grid_figure(pred: Prediction, which: str = "heatmaps") -> go.Figure:
     """All K maps in one grid, one shared colour scale, joint names as titles, arg-max cell and integral point."""
     maps = pred.heatmaps if which == "heatmaps" else pred.probs
     K, H, W = maps.shape
@@ -257,7 +257,7 @@ def summary_text(pred: Prediction) -> str:
     return "\n\n".join(lines)
 
 
-_MODEL_DASH = {"regression": "dot", "heatmap-s4": "solid", "integral-s4": "dash"}
+_MODEL_DASH = {m.name: {"regression": "dot", "integral": "dash"}.get(m.head, "solid") for m in MODELS.values()}
 
 
 def occlusion_figure(rows: list[dict], joint: str, shape: str) -> go.Figure:

@@ -39,6 +39,7 @@ class Decoder:
     marker: str
     fn: Callable
     in_lab: bool = True
+    roles: tuple[str, ...] = ()  # other panels that draw it: "occlusion_curve", "two_peaks" (decoders_for)
 
     def __call__(self, heatmaps: torch.Tensor, **options) -> torch.Tensor:
         wanted = inspect.signature(self.fn).parameters
@@ -48,12 +49,20 @@ class Decoder:
 REGISTRY: dict[str, Decoder] = {}
 
 
-def register(name: str, label: str, colour: str, marker: str, in_lab: bool = True):
-    """Add a decoder to the lab: one record, and it appears in the UI, the evaluation and the README table."""
+def register(name: str, label: str, colour: str, marker: str, in_lab: bool = True, roles: tuple[str, ...] = ()):
+    """Add a decoder to the lab: one record, and it appears in the UI, the evaluation and the README table.
+    ``roles``: the other panels that draw it (:func:`decoders_for`). A name already registered is refused."""
     def deco(fn):
-        REGISTRY[name] = Decoder(name, label, colour, marker, fn, in_lab)
+        if name in REGISTRY:
+            raise ValueError(f"a decoder named {name!r} is already registered ({REGISTRY[name].fn.__name__})")
+        REGISTRY[name] = Decoder(name, label, colour, marker, fn, in_lab, tuple(roles))
         return fn
     return deco
+
+
+def decoders_for(role: str) -> tuple[str, ...]:
+    """The names of the decoders a panel draws (``register(..., roles=...)``), in registry order."""
+    return tuple(n for n, d in REGISTRY.items() if role in d.roles)
 
 
 def _check(heatmaps: torch.Tensor) -> torch.Tensor:
@@ -76,7 +85,7 @@ def argmax_cells(heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return idx % W, torch.div(idx, W, rounding_mode="floor")
 
 
-@register("argmax", "arg-max", PALETTE[3], "square")
+@register("argmax", "arg-max", PALETTE[3], "square", roles=("occlusion_curve", "two_peaks"))
 def argmax(heatmaps: torch.Tensor) -> torch.Tensor:
     """Centre of the highest cell: (ix + 0.5, iy + 0.5)."""
     h = _check(heatmaps)
@@ -134,13 +143,14 @@ def expectation(prob: torch.Tensor) -> torch.Tensor:
     return torch.stack([x, y], -1)
 
 
-@register("soft_argmax", "integral (soft-argmax)", PALETTE[0], "circle")
+@register("soft_argmax", "integral (soft-argmax)", PALETTE[0], "circle", roles=("occlusion_curve", "two_peaks"))
 def soft_argmax(heatmaps: torch.Tensor, beta: float | torch.Tensor = 1.0) -> torch.Tensor:
     """Integral regression: expected position under softmax(beta * heatmap). Differentiable, sub-pixel."""
     return expectation(softmax2d(heatmaps, beta))
 
 
-@register("soft_argmax_windowed", "windowed integral", PALETTE[2], "diamond-wide", in_lab=False)
+@register("soft_argmax_windowed", "windowed integral", PALETTE[2], "diamond-wide", in_lab=False,
+          roles=("two_peaks",))
 def soft_argmax_windowed(heatmaps: torch.Tensor, beta: float = 1.0, radius: int = 2) -> torch.Tensor:
     """Soft-argmax over the (2r+1)^2 window around the arg-max cell only (a remedy for two peaks)."""
     h = _check(heatmaps)
@@ -176,7 +186,7 @@ def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
     return x.view(B, K, H, W)
 
 
-@register("dark", "DARK", PALETTE[4], "cross")
+@register("dark", "DARK", PALETTE[4], "cross", roles=("occlusion_curve", "two_peaks"))
 def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10, log_domain: bool | None = None) -> torch.Tensor:
     """DARK: distribution-aware decoding (Zhang et al. 2020), as in mmpose's ``refine_keypoints_dark``.
 

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from .decoders import REGISTRY
-from .hub import PRETRAINED
+from . import training
+from .hub import PRETRAINED, get_model
 from .registry import MODELS
 
 ROWS_FILE = PRETRAINED / "evaluation.json"
@@ -23,8 +24,6 @@ LABELS = {n: d.label for n, d in REGISTRY.items()} | {"direct": "direct"}
 
 def measure(n: int = 500, models=None) -> list[dict]:
     """Evaluate every model of the registry (or those named; bundled copies) on n held-out images."""
-    from . import get_model, training
-
     rows = []
     for name, rec in MODELS.items():
         if models and name not in models:

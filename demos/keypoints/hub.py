@@ -15,6 +15,7 @@ same dead endpoint twice in a row) and tried again after that.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import threading
 import time
@@ -25,6 +26,8 @@ from huggingface_hub import constants, snapshot_download
 from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError,
                                     RepositoryNotFoundError, RevisionNotFoundError)
 from safetensors import SafetensorError
+
+from demos.common.device import get_device
 
 from .models import SAFETENSORS, KeypointNet
 from .registry import HUB_ORG, MODELS
@@ -192,3 +195,23 @@ def load_model(name_or_repo_id: str, revision: str | None = None, cache_dir=None
         loaded.model.to(device)
     loaded.model.eval()
     return loaded
+
+
+# -- the one cache of loaded models (every topic shares it read-only) --------------------------------------------
+
+def get_loaded(name: str) -> Loaded:
+    """``load_model(name)`` once per process and device, on the device computing now (``get_device``: on
+    ZeroGPU the CPU outside a GPU call, CUDA inside one), shared read-only by every topic. Kept per device, so a
+    quick view on the CPU never receives a copy that lives on the GPU."""
+    return _loaded_on(name, str(get_device()))
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded_on(name: str, device: str) -> Loaded:
+    return load_model(name, device=device)
+
+
+def get_model(name: str) -> KeypointNet:
+    """The bundled model ``name`` (see ``MODELS``), cached per process, in eval mode. Do not train it in
+    place: copy it (``copy.deepcopy``) first."""
+    return get_loaded(name).model

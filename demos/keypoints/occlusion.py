@@ -12,11 +12,13 @@ import numpy as np
 import torch
 
 from . import data, decoders
+from .hub import get_model
+from .registry import models_for
 from .training import decode_all
 
 SIZES = (0, 8, 16, 24, 32, 40, 48)  # occluder side, input px of the 128 px image
-CURVE_MODELS = ("regression", "heatmap-s4", "integral-s4")
-CURVE_DECODERS = ("argmax", "soft_argmax", "dark")
+CURVE_MODELS = tuple(m.name for m in models_for("occlusion_curve"))
+CURVE_DECODERS = decoders.decoders_for("occlusion_curve")
 N_IMAGES = 48
 
 
@@ -24,8 +26,6 @@ N_IMAGES = 48
 def curve(joint: str, shape: str, n: int = N_IMAGES, sizes=SIZES, models=CURVE_MODELS) -> list[dict]:
     """Rows {model, decoder, size, mean_px, median_px, n}: the error on ``joint`` (input px) when an occluder of
     each size covers it, over the first ``n`` held-out renders where the joint is visible."""
-    from . import get_model  # the package's cached models (this module is imported by it)
-
     j = data.JOINTS.index(joint)
     samples = [s for s in (data.render(seed) for seed in data.heldout_seeds(3 * n)) if s.visible[j]][:n]
     truth = torch.from_numpy(np.stack([s.keypoints[j] for s in samples]))

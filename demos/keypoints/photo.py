@@ -32,11 +32,7 @@ from .registry import HUB_ORG
 PHOTO_REPO = os.environ.get("KPLAB_PHOTO_REPO", f"{HUB_ORG}/keypointrcnn-resnet50-fpn-coco")
 PHOTO_REVISION: str | None = None
 PHOTO_FILE = "model.safetensors"
-COCO_KEYPOINTS = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee",
-    "left_ankle", "right_ankle",
-)
+COCO_KEYPOINTS = tuple(KeypointRCNN_ResNet50_FPN_Weights.COCO_V1.meta["keypoint_names"])  # torchvision's own list
 COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8),
                  (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
 MAX_SIDE = 800  # the photo is downscaled to this longest side before detection

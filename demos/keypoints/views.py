@@ -24,8 +24,8 @@ from demos.common.params import Choice, Many, Opaque, Param, Update, takes
 from demos.common.plotstyle import placeholder
 
 from . import analysis, data, decoders, occlusion, photo, unet
-from .hub import ModelLoadError, bundled_names
-from .registry import MODELS, PHOTO, PHOTO_LABEL
+from .hub import ModelLoadError, bundled_names, get_loaded
+from .registry import MODELS, PHOTO, PHOTO_LABEL, model_for
 from .training import DEFAULT_HEATMAP_BETA
 
 EXAMPLES = Path(__file__).parent / "examples"
@@ -40,7 +40,7 @@ def model_choices() -> tuple[tuple[str, str], ...]:
     return tuple(listed) + ((PHOTO_LABEL, PHOTO),)
 
 
-MODEL = Choice("model", "Model", model_choices(), model_choices()[0][1],
+MODEL = Choice("model", "Model", model_choices(), model_for("default").name,
                help="The photo model needs torchvision's Keypoint R-CNN weights (226 MB) from the Hub or torchvision; "
                     "offline it says so and the bundled models keep working.")
 BETA = Param("beta", "β: inverse temperature of the soft-max", 0.1, 200, DEFAULT_HEATMAP_BETA, 0.1,
@@ -65,8 +65,6 @@ STATE = Opaque("state")
 def _model(name: str):
     """The package's one cached copy of a bundled model (``get_loaded``, shared with the occlusion curve and the
     other topics), with a load failure as a sentence."""
-    from . import get_loaded  # the package imports this module's siblings first
-
     try:
         return get_loaded(name)
     except ModelLoadError as e:

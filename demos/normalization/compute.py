@@ -50,7 +50,7 @@ def make_batch(source: str, n: int, c: int = 8, hw: int = 8, shift: float = 0.0,
 @functools.lru_cache(maxsize=1)
 def _first_conv() -> nn.Module:
     """A CPU copy of the bundled model's first conv layer (one layer: cheap, and no GPU needed)."""
-    return copy.deepcopy(kp.get_model("heatmap-s4").backbone.stem[0]).cpu().eval()
+    return copy.deepcopy(kp.get_model(kp.model_for("features").name).backbone.stem[0]).cpu().eval()
 
 
 def conv_activations(n: int, seed: int = 0) -> torch.Tensor:
