@@ -107,7 +107,7 @@ def group(cands: list[np.ndarray], max_bone: float, key=None) -> np.ndarray:
 
 def bottom_up(model, image: np.ndarray, threshold: float) -> np.ndarray:
     """(F, K, 2) input px: one pass over the scene, peaks, greedy grouping."""
-    out = model(kp.to_tensor(image[None]))
+    out = model(kp.to_tensor(np.array(image[None])))
     hm = out["heatmaps"][0]
     cands = peaks(hm, threshold)
     s = model.input_size / hm.shape[-1]
@@ -130,7 +130,7 @@ def top_down(model, image: np.ndarray, bxs: np.ndarray) -> np.ndarray:
     """(F, K, 2) input px: one crop per box, resized to the model's input, one batch, mapped back."""
     S = model.input_size
     pil = Image.fromarray(image)
-    crops = [np.asarray(pil.transform((S, S), Image.EXTENT, (x0, y0, x0 + side, y0 + side), Image.BILINEAR))
+    crops = [np.array(pil.transform((S, S), Image.EXTENT, (x0, y0, x0 + side, y0 + side), Image.BILINEAR))
              for x0, y0, side in bxs]
     out = model(kp.to_tensor(np.stack(crops)))
     pred = kp.decode_all(model, out["heatmaps"], "argmax_quarter").numpy().astype(np.float64)  # crop px
