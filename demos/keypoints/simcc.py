@@ -1,4 +1,4 @@
-"""SimCC: keypoints as coordinate classification (Li et al., ECCV 2022; docs/facts.md 1.6).
+"""SimCC: keypoints as coordinate classification (Li et al., ECCV 2022; docs/facts.md, "SimCC").
 
 Instead of a 2-D heatmap per joint, SimCC predicts two 1-D distributions per joint, one over x and one over y,
 each with ``k`` bins per input pixel (the paper's splitting factor; k = 2 here as in its main results). Bin ``i``
