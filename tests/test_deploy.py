@@ -39,10 +39,51 @@ def test_card_asks_for_a_python_and_torch_that_zerogpu_offers():
         f"the suite runs under {sys.version_info[:2]}, the card asks for {c['python_version']}"
 
 
-def test_card_lists_and_preloads_every_hub_repo_the_app_loads():
+def test_card_hub_lines_are_generated_from_the_registry():
+    """models: every repo the app loads; preload_from_hub: only those with a pinned revision, at it (a repo that
+    does not exist would fail the Space's build)."""
+    text = (ROOT / "README.md").read_text()
+    assert publish.card_text(text) == text, "README's Hub lines are stale: python scripts/publish.py card"
     c = card()
+    assert c["models"] == publish.hub_repos() == list(publish.pinned())
+    pre = [line.split() for line in c.get("preload_from_hub") or []]
+    assert [p[0] for p in pre] == [r for r, rev in publish.pinned().items() if rev]
+    assert all(rev == publish.pinned()[repo] for repo, _, rev in pre)
+
+
+def test_a_pinned_repo_is_preloaded_at_its_revision_and_only_it(monkeypatch):
+    import dataclasses
+
+    from demos.keypoints import hub, photo
+
+    name, rec = next(iter(publish.MODELS.items()))
+    monkeypatch.setitem(publish.MODELS, name, dataclasses.replace(rec, revision="a" * 40))
+    c = yaml.safe_load(publish.card_block())
     assert c["models"] == publish.hub_repos()
-    assert [line.split()[0] for line in c["preload_from_hub"]] == publish.hub_repos()
+    assert c["preload_from_hub"] == [f"{rec.repo_id} {','.join(hub.HUB_FILES)} {'a' * 40}"]
+    monkeypatch.setattr(photo, "PHOTO_REVISION", "b" * 40)
+    assert yaml.safe_load(publish.card_block())["preload_from_hub"][-1] == f"{photo.PHOTO_REPO} model.safetensors {'b' * 40}"
+
+
+def test_space_refuses_while_a_repo_it_lists_is_unpublished(capsys, monkeypatch):
+    import dataclasses
+
+    from demos.keypoints import photo
+
+    missing = publish.unpublished()
+    assert missing, "every repo is pinned: this test needs an unpublished one (pin one to None below)"
+    assert publish.main(["space", "me/lab", "--dry-run"]) == 1
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert out.startswith("Not publishing the Space: its card lists " + ", ".join(missing))
+    names = [m.name for m in publish.MODELS.values() if m.repo_id in missing]
+    if names:
+        assert f"`python scripts/publish.py models {' '.join(names)}`" in out
+    assert ("`python scripts/publish.py photo`" in out) == (photo.PHOTO_REPO in missing)
+    for name, rec in list(publish.MODELS.items()):  # all published: the card must then be regenerated first
+        monkeypatch.setitem(publish.MODELS, name, dataclasses.replace(rec, revision="c" * 40))
+    monkeypatch.setattr(photo, "PHOTO_REVISION", "d" * 40)
+    assert publish.space_refusal() == ("Not publishing the Space: README.md's Hub lines are stale; run "
+                                       "`python scripts/publish.py card`.")
 
 
 def test_every_tracked_binary_has_an_lfs_rule():
@@ -59,10 +100,13 @@ def test_publish_dry_run_lists_exactly_what_would_go_where(capsys):
     assert publish.main(["models", "--dry-run"]) == 0
     out = capsys.readouterr().out
     for name in publish.MODELS:
+        if not (publish.PRETRAINED / name / "model.safetensors").is_file():  # in the registry, not trained yet
+            assert f"keypoint-architecture-lab/{name}: not trained yet" in out
+            continue
         for f in ("config.json", "model.safetensors", "README.md"):
             assert f"keypoint-architecture-lab/{name}  {f}  <- pretrained/{name}/{f}" in out
     assert "pytorch_model.bin" not in out
-    assert publish.main(["space", "me/lab", "--zero-gpu", "--dry-run"]) == 0
+    assert publish.main(["space", "me/lab", "--zero-gpu", "--dry-run"]) == (1 if publish.space_refusal() else 0)
     out = capsys.readouterr().out
     assert "me/lab (space)  app.py  <- app.py" in out and "ZeroGPU" in out
     assert ".venv" not in out and "artifacts/" not in out

@@ -15,6 +15,9 @@ same dead endpoint twice in a row) and tried again after that.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import os
+import re
 import functools
 import json
 import threading
@@ -34,6 +37,7 @@ from .registry import HUB_ORG, MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED = ROOT / "pretrained"
+HUB_FILES = ("config.json", SAFETENSORS, "README.md")  # what loads from a model repo (and what a Space preloads)
 HUB_DEADLINE_S = 4.0  # all of one model's Hub traffic; the fallback follows at once
 RETRY_AFTER_S = 300.0  # a failed repo is not asked again for this long
 _FAILED: dict[tuple, tuple[float, str]] = {}
@@ -80,8 +84,53 @@ def _offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
+class HashMismatch(RuntimeError):
+    """A downloaded file's content does not hash to what the Hub declared for it at that revision."""
+
+
+def _declared(path: Path) -> str | None:
+    """The hash the Hub declared for a cached file: the name of the blob its snapshot entry points to (the
+    ETag: the LFS file's sha256, or the git blob id of a small file); None where the cache holds plain copies."""
+    if not path.is_symlink():
+        return None
+    name = Path(os.readlink(path)).name
+    return name if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", name) else None
+
+
+def verify_file(path) -> None:
+    """Raise :class:`HashMismatch` (and drop the cached copy, so the next load downloads it again) when the file
+    does not hash to the value the Hub declared for it: a file changed at the same revision, or a corrupted
+    cache. huggingface_hub itself checks only the size."""
+    path = Path(path)
+    declared = _declared(path)
+    if declared is None:
+        return
+    data = path.read_bytes()
+    got = (hashlib.sha256(data).hexdigest() if len(declared) == 64
+           else hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest())
+    if got != declared:
+        blob = path.resolve()
+        path.unlink(missing_ok=True)
+        blob.unlink(missing_ok=True)
+        raise HashMismatch(path.name)
+
+
+def _http_cause(e: BaseException) -> HfHubHTTPError | None:
+    """The Hub's HTTP answer behind ``e`` (huggingface_hub turns a failed file listing, a 404 or a 500, into
+    "cannot find the requested files in the local cache", with the answer as its cause)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, HfHubHTTPError):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
 def hub_reason(e: BaseException) -> str:
     """Why a Hub download failed, in plain words (no exception names)."""
+    if isinstance(e, HashMismatch):
+        return f"the Hub's {e} does not match the hash declared for it at that revision, so it was not used"
     if isinstance(e, concurrent.futures.TimeoutError):
         return f"the Hub did not answer within {HUB_DEADLINE_S:g} s"
     if isinstance(e, RevisionNotFoundError):
@@ -89,22 +138,31 @@ def hub_reason(e: BaseException) -> str:
     if isinstance(e, (RepositoryNotFoundError, GatedRepoError)):
         return "the repo was not found on the Hub"
     if isinstance(e, LocalEntryNotFoundError):
-        return "offline, and not in the local Hugging Face cache" if _offline() else "the Hub could not be reached"
+        if _offline():
+            return "offline, and not in the local Hugging Face cache"
+        cause = _http_cause(e.__cause__ or e.__context__)
+        return hub_reason(cause) if cause is not None else "the Hub could not be reached"
     if isinstance(e, EntryNotFoundError):
         return "the repo has no model.safetensors"
     if isinstance(e, HfHubHTTPError):
         status = getattr(getattr(e, "response", None), "status_code", None)
-        return "not found on the Hub" if status == 404 else f"the Hub answered with an error ({status or 'no status'})"
+        return f"the Hub answered {status}" if status else "the Hub answered with an error"
     return "the Hub could not be reached"
 
 
 def _from_hub(repo_id: str, revision: str | None, cache_dir=None, endpoint: str | None = None) -> tuple[Path, str]:
     """Download (or find in the cache) a model repo, within HUB_DEADLINE_S in total."""
-    kw = dict(repo_id=repo_id, revision=revision, allow_patterns=["config.json", SAFETENSORS, "README.md"],
-              cache_dir=cache_dir, endpoint=endpoint)
+    kw = dict(repo_id=repo_id, revision=revision, allow_patterns=list(HUB_FILES), cache_dir=cache_dir,
+              endpoint=endpoint)
     if _offline():
-        return Path(snapshot_download(local_files_only=True, **kw)), "hub-cache"
-    return Path(bounded((repo_id, revision, endpoint), snapshot_download, etag_timeout=HUB_DEADLINE_S, **kw)), "hub"
+        folder, source = Path(snapshot_download(local_files_only=True, **kw)), "hub-cache"
+    else:
+        folder = Path(bounded((repo_id, revision, endpoint), snapshot_download, etag_timeout=HUB_DEADLINE_S, **kw))
+        source = "hub"
+    for f in HUB_FILES:
+        if (folder / f).exists():
+            verify_file(folder / f)
+    return folder, source
 
 
 def bounded(key: tuple, fn, *args, **kw):

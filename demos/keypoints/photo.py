@@ -84,9 +84,11 @@ def _load_photo_model(device=None, endpoint: str | None = None, weights=None) ->
         path = hub.bounded((PHOTO_REPO, PHOTO_REVISION, endpoint), hf_hub_download, PHOTO_REPO, PHOTO_FILE,
                            revision=PHOTO_REVISION, local_files_only=offline, etag_timeout=hub.HUB_DEADLINE_S,
                            endpoint=endpoint)
+        hub.verify_file(path)  # the bytes hash to what the Hub declared at that revision
         model = build_model()
         model.load_state_dict(load_file(path))
-        return model.eval().to(device or "cpu"), f"Hub: {PHOTO_REPO}"
+        where = "Hub cache" if offline else "Hub"
+        return model.eval().to(device or "cpu"), f"{where}: {PHOTO_REPO}@{PHOTO_REVISION or 'main'}"
     except Exception as e:  # noqa: BLE001
         reasons.append(f"the Hub copy: {hub.reason(e)}")
     weights = weights or KeypointRCNN_ResNet50_FPN_Weights.COCO_V1

@@ -3,16 +3,19 @@ answers 404 to everything. Nothing the Hub does may make a user wait more than 5
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import socket
+import sys
 import time
 from types import SimpleNamespace
 
 import pytest
 import torch
 
+import demos.keypoints as kp
 from demos.keypoints import hub, photo
-from tests.conftest import http_server
+from tests.conftest import ROOT, http_server
 
 LIMIT_S = 5.0
 
@@ -101,3 +104,122 @@ def test_torchvision_cache_is_trusted_only_when_its_hash_matches(tmp_path, monke
     assert photo._trusted_torchvision_file(ok) is not None
     (tmp_path / "checkpoints" / f"keypointrcnn-{prefix}.pth").write_bytes(b"tampered")
     assert photo._trusted_torchvision_file(ok) is None
+
+
+# -- a Hub that answers: a stand-in on 127.0.0.1 (tests/hubserver.py) populated by scripts/publish.py's own code --
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import publish  # noqa: E402
+
+from demos.keypoints.registry import HUB_ORG  # noqa: E402
+from tests.hubserver import StandInHub  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def published():
+    """Every bundled model uploaded by ``publish.py models``' code to the stand-in: (the Hub, {repo: commit})."""
+    srv = StandInHub()
+    names = [n for n in kp.MODELS if n in hub.bundled_names()]  # a model added to the registry but not trained yet
+    commits = publish.publish_models(names, HUB_ORG, dry_run=False, api=srv)
+    yield srv, commits
+    srv.close()
+
+
+@pytest.fixture
+def at(online, monkeypatch, tmp_path):
+    """huggingface_hub pointed at an endpoint (HF_ENDPOINT) with an empty cache; the registry's records pinned to
+    the given commits. Returns a function: at(url, commits)."""
+    import huggingface_hub.constants as c
+
+    def point(url: str, commits: dict) -> None:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        monkeypatch.setattr(c, "ENDPOINT", url)  # what HF_ENDPOINT sets when huggingface_hub is imported
+        monkeypatch.setattr(c, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+        for name, rec in list(kp.MODELS.items()):
+            monkeypatch.setitem(kp.MODELS, name, dataclasses.replace(rec, revision=commits.get(rec.repo_id)))
+
+    return point
+
+
+def weights(model) -> dict:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_every_model_loads_by_its_pinned_revision_then_from_the_cache_offline(published, at, monkeypatch):
+    srv, commits = published
+    at(srv.url, commits)
+    bundled = [(n, r) for n, r in kp.MODELS.items() if n in hub.bundled_names()]
+    assert bundled and set(commits) == {r.repo_id for _, r in bundled}
+    for name, rec in bundled:
+        loaded = hub.load_model(name)
+        assert (loaded.source, loaded.where, loaded.note) == ("hub", f"{rec.repo_id}@{commits[rec.repo_id]}", "")
+        copy = hub.load_model(str(hub.PRETRAINED / name)).model
+        assert all(torch.equal(a, b) for a, b in zip(weights(loaded.model).values(), weights(copy).values()))
+    asked = len(srv.requests)
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_OFFLINE", True)  # a second start with HF_HUB_OFFLINE=1
+    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", True)
+    for name, rec in bundled:
+        loaded = hub.load_model(name)
+        assert (loaded.source, loaded.where) == ("hub-cache", f"{rec.repo_id}@{commits[rec.repo_id]}")
+    assert len(srv.requests) == asked  # the cache alone
+
+
+def test_a_changed_file_at_the_same_revision_is_refused_by_its_hash(published, at):
+    srv, commits = published
+    at(srv.url, commits)
+    name = next(iter(kp.MODELS))
+    repo = kp.MODELS[name].repo_id
+    data = srv.repos[repo]["commits"][commits[repo]]["model.safetensors"]
+    srv.tamper(repo, "model.safetensors", data[:-8] + bytes(8))  # same size: only the hash can tell
+    try:
+        loaded = hub.load_model(name)
+    finally:
+        srv.tampered.clear()
+    assert loaded.source == "local" and "does not match the hash" in loaded.note, loaded.note
+    hub.forget_failures()
+    assert hub.load_model(name).source == "hub"  # the bad copy was not kept: the good one downloads again
+
+
+def test_a_bare_404_says_the_hub_answered_404(at):
+    url, srv = http_server(404, b"Not Found", {"Content-Type": "text/plain"})
+    try:
+        at(url, {m.repo_id: "0" * 40 for m in kp.MODELS.values()})
+        loaded = hub.load_model(next(iter(kp.MODELS)))
+    finally:
+        srv.shutdown()
+    assert loaded.source == "local" and loaded.note == "the Hub answered 404", loaded.note
+
+
+def test_the_photo_model_converted_by_publish_loads_from_the_hub_and_draws_its_heatmaps(published, at, monkeypatch):
+    """A randomly initialised Keypoint R-CNN (its real weights cannot be downloaded here; the path, not the
+    quality), its person score's bias raised so that it detects someone in the bundled astronaut photo."""
+    from demos.keypoints import views as V
+
+    srv, commits = published
+    torch.manual_seed(0)
+    model = photo.build_model()
+    with torch.no_grad():
+        model.roi_heads.box_predictor.cls_score.bias.copy_(torch.tensor([-10.0, 10.0]))
+    commit = publish.publish_photo(False, api=srv, state=model.state_dict())[photo.PHOTO_REPO]
+    del model
+    at(srv.url, commits)
+    monkeypatch.setattr(photo, "PHOTO_REVISION", commit)
+    monkeypatch.setattr(photo, "_LOADED", {})
+    # A Space downloads it at build time (the card's preload_from_hub line, at the pinned revision): 226 MB do not
+    # download within the app's 4 s Hub deadline, here or on most networks
+    line = next(ln for ln in publish.card_block().splitlines() if photo.PHOTO_REPO in ln)
+    assert line == f"- {photo.PHOTO_REPO}"  # listed in models:, not preloaded while its revision is not pinned here
+    from huggingface_hub import hf_hub_download
+
+    hf_hub_download(photo.PHOTO_REPO, photo.PHOTO_FILE, revision=commit)
+    asked = len(srv.requests)
+    out = V.analyse_image(str(V.EXAMPLES / "photo-astronaut-eileen-collins.jpg"), kp.PHOTO, 1.0,
+                          ["argmax", "soft_argmax"], "nose")
+    (_, (_, (loaded, where))), = photo._LOADED.items()  # {device: (time, (model, where))}
+    assert loaded is not None and where == f"Hub: {photo.PHOTO_REPO}@{commit}"
+    assert out["grid_h"] is not None and len(out["grid_h"].data) >= len(photo.COCO_KEYPOINTS)
+    assert "Keypoint R-CNN found" in out["summary"]
+    assert len(srv.requests) == asked  # the app found the pinned revision in the cache
