@@ -216,11 +216,9 @@ def _device_within_budget(size: int, steps: int, seeds: int):
 def race(size, stride, steps, seeds, coord_loss, heatmap_loss, report=None):
     dev = _device_within_budget(size, steps, seeds)
     cfg = C.Race(size=size, stride=stride, steps=steps, seeds=seeds, coord_loss=coord_loss, heatmap_loss=heatmap_loss)
-    estimate = C.estimate_seconds(size, steps, seeds, dev.type)
     for s in C.run(cfg, device=dev):
-        if report:
-            left = (s.seconds / s.step * (s.steps - s.step)) if s.step else estimate
-            report(s.step / s.steps, f"step {s.step}/{s.steps}, about {left:.0f} s left")
+        if report:  # the time left is added by the long-run slot (ui.with_eta)
+            report(s.step / s.steps, f"step {s.step}/{s.steps}")
         yield {"curves": curves_figure(s, stride), "maps": maps_figure(s, stride), "text": text(s, stride, size)}
 
 
