@@ -3,11 +3,23 @@ its endpoints are the named ones (so the UI, the API checks and the benchmarks u
 
 from __future__ import annotations
 
+import ast
 import inspect
+from pathlib import Path
 
 import gradio as gr
 
 from demos.common.params import Choice, Param
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def app_topics() -> list[str]:
+    """``app.TOPICS``, read from app.py without building the app (importing app builds every tab)."""
+    for node in ast.parse((ROOT / "app.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TOPICS" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("app.py declares no TOPICS list")
 
 
 def build(tab) -> gr.Blocks:

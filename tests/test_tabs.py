@@ -5,17 +5,17 @@ through the real handler with the record's sentence, before anything is computed
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import gradio as gr
 import pytest
 
 from demos.common import ui
 from demos.common.params import Param
-from tests.tab_checks import api_names, build, check_widgets_match_records, views_of
+from tests.tab_checks import ROOT, app_topics, build, check_widgets_match_records, views_of
 
-TOPICS = ["keypoints", "race", "bimodal", "normalization", "dropout", "selu", "architectures"]
-FIRST_VIEW_ONLY = {"zoo_static", "squeezenet"}  # computed for the page's first view, not an endpoint of its own
-ENDPOINT = {"update": "set_beta"}  # the keypoints' control view serves set_beta, set_decoders and set_joint
+ALL_TOPICS = app_topics()  # app.TOPICS: a new tab gets every check below without an edit here
+TOPICS = [t for t in ALL_TOPICS if importlib.util.find_spec(f"demos.{t}.views")]  # the overview has no views
 VIEWS = [(t, f) for t in TOPICS for f in views_of(importlib.import_module(f"demos.{t}.views"))]
 
 
@@ -32,8 +32,9 @@ def test_widgets_come_from_the_records(topic):
 def test_every_view_has_a_named_endpoint(topic):
     name, demo = topic
     views = views_of(importlib.import_module(f"demos.{name}.views"))
-    names = api_names(demo) | FIRST_VIEW_ONLY
-    missing = [f.__name__ for f in views if ENDPOINT.get(f.__name__, f.__name__) not in names]
+    served = {getattr(fn.fn, "__name__", None) for fn in demo.fns.values() if fn.api_name}  # the view each serves
+    served |= {v.fn.__name__ for v in ui.first_views(demo)}  # a first view needs no endpoint of its own
+    missing = [f.__name__ for f in views if f.__name__ not in served]
     assert not missing
 
 
@@ -48,3 +49,15 @@ def test_values_past_a_records_end_get_its_sentence(view):
             result = ui.handler(view, ["x"])(*args)
             if hasattr(result, "__next__"):
                 next(result)
+
+
+@pytest.mark.parametrize("name", ALL_TOPICS)
+def test_every_topic_has_a_tab_and_its_own_test_tab(name):
+    tab = importlib.import_module(f"demos.{name}.tab")
+    assert tab.TAB_ID and tab.TITLE and tab.SUMMARY and callable(tab.build)
+    assert (ROOT / "tests" / name / "test_tab.py").is_file(), f"tests/{name}/test_tab.py is missing"
+
+
+def test_every_package_with_a_tab_is_a_topic_of_the_app():
+    tabs = sorted(p.parent.name for p in (ROOT / "demos").glob("*/tab.py"))
+    assert tabs == sorted(ALL_TOPICS), "add the package to app.TOPICS (or remove its tab.py)"

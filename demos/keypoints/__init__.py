@@ -21,7 +21,7 @@ from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, a
 from .analysis import DECODER_COLORS, DECODER_SYMBOLS, LABELS as POINT_LABELS
 from .hub import PRETRAINED, Loaded, ModelLoadError, bundled_names, get_loaded, get_model, load_model
 from .models import HEADS, KeypointNet, count_parameters
-from . import analysis, cards, evaluation, simcc
+from . import analysis, cards, evaluation, hub, photo, simcc
 from .cards import write_card
 from .photo import PHOTO_REPO
 from .registry import HUB_ORG, MODELS, PHOTO, PHOTO_LABEL, ModelRecord, model_for, models_for
@@ -36,4 +36,4 @@ __all__ = ["DEFAULT_SIZE", "JOINTS", "SKELETON", "VARIANTS", "render", "render_b
            "argmax", "soft_argmax", "expectation", "softmax2d_naive", "two_peak_score", "PRETRAINED",
            "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation", "DECODER_COLORS", "DECODER_SYMBOLS",
            "POINT_LABELS", "gaussian_targets", "train", "write_card", "HEADS", "HUB_ORG", "PHOTO_REPO", "analysis",
-           "model_for", "models_for", "decoders_for", "simcc", "STYLES"]
+           "model_for", "models_for", "decoders_for", "simcc", "STYLES", "hub", "photo"]
