@@ -125,8 +125,10 @@ def build_app(names=TOPICS) -> gr.Blocks:
             )
             present = gr.Checkbox(label="Presentation mode", value=False, scale=0, min_width=200,
                                   elem_id="kplab-present")
-            # A link to this page as it is now (every control and figure), kept by the server for the cache's
-            # 10 minutes; works inside the Space page, whose address bar is not the app's. ?tab= links stay.
+            # A link to this page as it is now (every control and figure): Gradio saves the page's values under
+            # deep_links/, which files.prune_deep_links keeps for a day (at most 200); files the values point to
+            # (an uploaded image, a CSV) are in Gradio's cache, which delete_cache below empties after 10 minutes.
+            # Works inside the Space page, whose address bar is not the app's. ?tab= links stay.
             gr.DeepLinkButton("Share this view", copied_value="Link copied", size="sm", scale=0, min_width=170)
         present.change(None, present, present, js=PRESENT_JS)
         with gr.Tabs(elem_id="kplab-tabs") as tabs:

@@ -44,7 +44,7 @@ def figure_cases(res: dict, count: int = 6) -> go.Figure:
     for i in range(1, 2 * cols + 1):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     fig.update_annotations(font_size=14)
-    return style(fig, "Worst cases on the held-out set: image (top) and that joint's heatmap (bottom)", height=560,
+    return style(fig, "The most two-peaked joints of the held-out set (by two-peak score): image (top), that joint's heatmap (bottom)", height=560,
                  coloraxis=dict(colorscale="Viridis", colorbar=dict(thickness=12)),
                  legend=dict(orientation="h", y=-0.05, x=0), margin=dict(l=10, r=10, t=80, b=40))
 

@@ -35,6 +35,54 @@ R_THRESHOLD = Param("r_threshold", "fallback: two-peak score above", 0, 1, minin
 R_FACTOR = Param("r_factor", "'larger β' = factor × β", 1, 20, mining.LARGE_BETA_FACTOR, 0.5)
 
 
+NEAR_PX = 2.0  # an estimate within this of a peak's centre is "at" it
+
+
+def _cell(x: float, y: float) -> tuple[int, int]:
+    return min(S - 1, int(y)), min(S - 1, int(x))
+
+
+def two_peak_note(p: compute.Peaks, est: dict, m: np.ndarray, beta: float, pull: dict) -> str:
+    """The table and sentences beside the two-peak figures, each checked against the numbers it prints: the
+    estimates' distances to both peaks, which cell arg-max took (and whether the best cells tie), where the
+    integral lands, and the centre pull measured at this β."""
+    p1, p2 = np.array([p.x1, p.y1]), np.array([p.x2, p.y2])
+    rows = [f"| {compute.LABELS[meth]} | ({xy[0]:.2f}, {xy[1]:.2f}) | {np.linalg.norm(xy - p1):.2f} | "
+            f"{np.linalg.norm(xy - p2):.2f} |" for meth, xy in est.items()]
+    text = ("| decoder | estimate (x, y) | distance to peak 1 | to peak 2 |\n|---|---|---|---|\n" + "\n".join(rows))
+    c1, c2 = _cell(p.x1, p.y1), _cell(p.x2, p.y2)
+    top = float(m.max())
+    v1, v2 = float(m[c1]), float(m[c2])
+    heights = ("Peak 1 and peak 2 have equal heights" if p.h1 == p.h2 else
+               f"Peak {1 if p.h1 > p.h2 else 2} is the higher ({max(p.h1, p.h2):g} against {min(p.h1, p.h2):g})")
+    am = est["argmax"]
+    cell = _cell(am[0] - 0.5, am[1] - 0.5)
+    if c1 != c2 and v1 == v2 == top:
+        where = (f"the cells under both peaks hold the map's maximum ({top:.3g}): arg-max takes the first in scan "
+                 f"order (row by row from the top), peak {1 if c1 < c2 else 2}'s")
+    elif cell in (c1, c2):
+        where = f"arg-max takes the cell under peak {1 if cell == c1 else 2} (value {float(m[cell]):.3g})"
+    else:
+        where = f"arg-max takes a cell under neither peak's centre (value {float(m[cell]):.3g})"
+    sa = est["soft_argmax"]
+    d1, d2 = float(np.linalg.norm(sa - p1)), float(np.linalg.norm(sa - p2))
+    if min(d1, d2) <= NEAR_PX:
+        lands = f"the integral lands at peak {1 if d1 <= d2 else 2} ({min(d1, d2):.2f} px, within {NEAR_PX:g})"
+    elif float(np.dot(p1 - sa, p2 - sa)) < 0:
+        lands = f"the integral lands between the peaks, on neither ({d1:.2f} px from peak 1, {d2:.2f} from peak 2)"
+    else:
+        lands = f"the integral lands on neither peak ({d1:.2f} px from peak 1, {d2:.2f} from peak 2)"
+    text += f"\n\n{heights}; {where}; {lands}."
+    hs = sorted(pull)
+    shown = [round(pull[h], 2) for h in hs]  # the claim is checked on the numbers as printed
+    shrinks = all(a >= b for a, b in zip(shown, shown[1:])) and shown[0] > shown[-1]
+    text += (f"\n\n**Centre pull at β = {beta:g}** (one peak at (16, 16) on this 64×64 map): the integral lands "
+             + ", ".join(f"{pull[h]:.2f} px off for height {h:g}" for h in hs)
+             + ". Every background cell keeps weight exp(0)/Σ after the soft-max, and those weights pull the "
+             "estimate toward the map's centre" + ("; here the pull shrinks as the peak grows." if shrinks else "."))
+    return text
+
+
 @takes(X1, Y1, H1, S1, X2, Y2, H2, S2, NOISE, BETA, RADIUS)
 def two_peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise, beta, radius) -> dict:
     p = compute.Peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise)
@@ -43,18 +91,7 @@ def two_peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise, beta, radius) -> dict:
                              "integral estimate is the map's centre. Give one peak some height.")
     m = compute.two_peak_map(p)
     est = compute.decode_all(m, beta, radius)
-    hi = p.higher
-    other = np.array([p.x2, p.y2]) if p.h1 >= p.h2 else np.array([p.x1, p.y1])
-    rows = [f"| {compute.LABELS[meth]} | ({xy[0]:.2f}, {xy[1]:.2f}) | {np.linalg.norm(xy - hi):.2f} | "
-            f"{np.linalg.norm(xy - other):.2f} |" for meth, xy in est.items()]
-    tie = " (the peaks are equal: arg-max takes the first cell in scan order)" if p.h1 == p.h2 else ""
-    pull = compute.centre_pull(beta)
-    pull_text = (f"\n\n**Centre pull at β = {beta:g}** (one peak at (16, 16) on this 64×64 map): the integral lands "
-                 + ", ".join(f"{d:.2f} px off for height {h:g}" for h, d in pull.items())
-                 + ". Every background cell keeps weight exp(0)/Σ; small β (high temperature T = 1/β) lets them "
-                 "pull the estimate toward the map's centre (at β = 1: about 21, 1.3 and under 0.1 px).")
-    table = ("| decoder | estimate (x, y) | distance to the higher peak | to the other peak |\n|---|---|---|---|\n"
-             + "\n".join(rows) + f"\n\nHigher peak: ({hi[0]:.1f}, {hi[1]:.1f}){tie}." + pull_text)
+    table = two_peak_note(p, est, m.numpy(), beta, compute.centre_pull(beta))
     return {"maps": compute.figure_maps(m, beta, est, p), "slice": compute.figure_slice(m, beta, est, p),
             "sweep": compute.figure_sweep(p, beta, radius), "table": table}
 
@@ -73,23 +110,33 @@ def _mined():
     return res, source
 
 
+def real_cases_text(res: dict, source: str) -> str:
+    """The sentence and table above the mined cases: every number is read from ``res`` (``mining.mine``)."""
+    return (f"**{res['model']}** on {res['n_images']} held-out symmetric images ({res['joints_scored']} visible "
+            f"left/right joints). {source}.\n\n" + mining.markdown_table(res) +
+            "\n\n*Mean, worst and 95th-percentile error are to the labelled joint; since left and right look alike, "
+            "the column 'to nearest of L/R' forgives a swap and shows which decoders land on **a** joint at all. The "
+            f"gallery shows the {min(6, len(res['cases']))} joints with the highest two-peak scores.*")
+
+
+def remedies_text(res: dict, r_beta, r_radius, r_threshold, r_factor) -> str:
+    """The live remedy table's sentence: the settings it ran with and the table of ``res``."""
+    return (f"Measured live just now ({res['seconds']} s) on {res['n_images']} held-out symmetric images with "
+            f"β = {r_beta:g}, window {2 * r_radius + 1}×{2 * r_radius + 1}, fallback above a two-peak score of "
+            f"{r_threshold:g}, larger β = {r_factor:g}×β.\n\n" + mining.markdown_table(res))
+
+
 @takes(seconds=2)
 def real_cases() -> dict:
     res, source = _mined()
     if res is None:
         res = mining.mine()
         source = f"Computed live just now ({res['seconds']} s); run scripts/mine_bimodal.py to cache it"
-    head = (f"**{res['model']}** on {res['n_images']} held-out symmetric images ({res['joints_scored']} visible "
-            f"left/right joints). {source}.\n\n" + mining.markdown_table(res) +
-            "\n\n*Mean, worst and 95th-percentile error are to the labelled joint; since left and right look alike, "
-            "the column 'to nearest of L/R' forgives a swap and shows which decoders land on **a** joint at all.*")
-    return {"text": head, "cases": gallery.figure_cases(res), "hist": gallery.histogram(res)}
+    return {"text": real_cases_text(res, source), "cases": gallery.figure_cases(res), "hist": gallery.histogram(res)}
 
 
 @takes(R_BETA, R_RADIUS, R_THRESHOLD, R_FACTOR, seconds=1.5)
 def remedies(r_beta, r_radius, r_threshold, r_factor) -> dict:
     """The remedy table recomputed live on the held-out set with the chosen settings (about a second)."""
     res = mining.mine(remedy_set=mining.remedies(r_beta, r_radius, r_threshold, r_factor))
-    return {"text": f"Measured live just now ({res['seconds']} s) on {res['n_images']} held-out symmetric images "
-                    f"with β = {r_beta:g}, window {2 * r_radius + 1}×{2 * r_radius + 1}, fallback above a two-peak "
-                    f"score of {r_threshold:g}, larger β = {r_factor:g}×β.\n\n" + mining.markdown_table(res)}
+    return {"text": remedies_text(res, r_beta, r_radius, r_threshold, r_factor)}

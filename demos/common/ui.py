@@ -137,7 +137,8 @@ def friendly(fn: Callable, n_outputs: int = 1) -> Callable:
         log.info("rejected input to %s: %s", name, e)
         if from_person():
             gr.Warning(str(e))
-            return skip
+            packed = getattr(e, "packed", None)  # the view's outputs for the page after a refusal (see handler)
+            return skip if packed is None else packed
         raise gr.Error(str(e), print_exception=False) from None
 
     def failed(e: Exception):
@@ -242,7 +243,13 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
                 yield pack(result, output_names)
     else:
         def call(*args, progress=gr.Progress()):
-            return pack(run(**fn.checked(*args)), output_names)
+            kw = fn.checked(*args)
+            try:
+                return pack(run(**kw), output_names)
+            except UserInputError as e:
+                if getattr(e, "outputs", None) is not None:
+                    e.packed = pack(e.outputs, output_names)  # shown by ``friendly`` on a person's page
+                raise
 
     params = [inspect.Parameter(r.key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=r.default)
               for r in records]

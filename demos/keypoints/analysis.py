@@ -81,7 +81,7 @@ def predict(model, image: Image.Image, beta: float, device=None, truth=None, vis
     """Run a KeypointNet on one image and decode with every decoder (heatmap models) or read its coords.
     ``forwarded``: the result of :func:`forward` for this model and image, to decode again without re-running it."""
     if not math.isfinite(beta) or beta <= 0:
-        raise UserInputError(f"The soft-max temperature beta must be a positive number, got {beta}.")
+        raise UserInputError(f"The soft-max inverse temperature beta (T = 1/beta) must be a positive number, got {beta}.")
     arr, out = forwarded or forward(model, image, device)
     if "heatmaps" not in out:
         return Prediction(arr, {"direct": out["coords"][0].cpu().numpy()}, truth=truth, visible=visible,
@@ -95,6 +95,33 @@ def predict(model, image: Image.Image, beta: float, device=None, truth=None, vis
     probs = decoders.softmax2d(hm, beta)
     return Prediction(arr, coords, hm[0].cpu().numpy(), probs[0].cpu().numpy(), beta, truth, visible,
                       tuple(model.joint_names), tuple(map(tuple, model.skeleton)), S / hm.shape[-1])
+
+
+def map_peaks(m: np.ndarray, stride: float, rel: float = 0.3, min_distance: int = 2, most: int = 4) -> list[tuple]:
+    """A map's separated peaks, highest first: [(x, y, height, relative)] with (x, y) the cell centre in input px,
+    height the map's value and relative = (height - min) / (highest - min). Peaks are local maxima of a 3x3 window
+    taken greedily, each more than ``min_distance`` cells (Chebyshev) from every higher one kept, as
+    ``decoders.two_peak_score`` separates them; only those with relative >= ``rel`` (and at most ``most``)."""
+    m = np.nan_to_num(np.asarray(m, dtype=np.float64), nan=-np.inf)
+    H, W = m.shape
+    lo = float(m[np.isfinite(m)].min()) if np.isfinite(m).any() else 0.0
+    top = float(m.max()) - lo
+    pad = np.pad(m, 1, constant_values=-np.inf)
+    local = np.ones_like(m, bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            local &= m >= pad[1 + dy:1 + dy + H, 1 + dx:1 + dx + W]
+    ys, xs = np.nonzero(local)
+    kept = []
+    for i in np.argsort(-m[ys, xs], kind="stable"):
+        y, x = int(ys[i]), int(xs[i])
+        r = (float(m[y, x]) - lo) / top if top > 0 else (1.0 if not kept else 0.0)
+        if r < rel or len(kept) >= most:
+            break
+        if all(max(abs(x - kx), abs(y - ky)) > min_distance for kx, ky in kept):
+            kept.append((x, y))
+    return [((x + 0.5) * stride, (y + 0.5) * stride, float(m[y, x]),
+             (float(m[y, x]) - lo) / top if top > 0 else 1.0) for x, y in kept]
 
 
 def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per decoder") -> go.Figure:
@@ -244,9 +271,15 @@ def summary_text(pred: Prediction) -> str:
     if "soft_argmax" in pred.coords:
         d = np.linalg.norm(pred.coords["argmax"] - pred.coords["soft_argmax"], axis=1)
         k = int(d.argmax())
-        lines.append(f"arg-max and integral regression differ by **{d.mean():.2f} px** on average (input px); "
-                     f"most at **{pred.joint_names[k]}** ({d[k]:.2f} px). One heatmap cell is {pred.stride:g} px, "
-                     f"so arg-max can only land on a grid of that pitch.")
+        text = (f"arg-max and integral regression differ by **{d.mean():.2f} px** on average (input px); "
+                f"most at **{pred.joint_names[k]}** ({d[k]:.2f} px).")
+        cells = pred.on_map("argmax") - 0.5
+        if pred.map_coords:  # the photo model: cells of a map over each person's box, not a grid of the image
+            text += " Arg-max lands on a cell centre of the 56×56 map over the person's box."
+        elif np.allclose(cells, np.round(cells), atol=1e-4):  # checked: every arg-max point is a cell centre
+            text += (f" One heatmap cell is {pred.stride:g} px, so arg-max can only land on a grid of that pitch "
+                     "(every arg-max point here is a cell centre).")
+        lines.append(text)
     if pred.truth is not None:
         vis = pred.visible if pred.visible is not None else np.ones(len(pred.truth), bool)
         parts = []

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import evaluation
 from .registry import MODELS
+from .training import FG_WEIGHT
 
 CARD = """---
 library_name: keypoint-architecture-lab
@@ -31,8 +32,10 @@ A small teaching model of the *Keypoint & Architecture Lab* ({params:,} paramete
 - **Data**: `demos/keypoints/data.py`, a renderer of articulated figures with random pose, scale, rotation,
   limb thickness, colour, clutter, occlusion and three line styles (solid, stick, hand-drawn), rendered from
   seeds 0..{n_train_minus_1} (variant `{variant}`{variant_note}). Held-out set: seeds 1,000,000 + i, i < {eval_n}.
-- **Architecture**: ResNet-style encoder to stride 16 (basic blocks, BatchNorm) and a U-Net decoder with
-  skip connections back to strides 8 and 4; head `{head}`{stride_note}.
+- **Architecture**: ResNet-style encoder to stride 16 (basic blocks, BatchNorm, strided convolutions instead of
+  pooling) and a decoder back to strides 8 and 4 whose skip connections are projected by a 1x1 convolution and
+  *added* to the up-sampled coarser map (FPN-style, Lin et al. 2017), not concatenated as in U-Net (Ronneberger
+  et al. 2015); head `{head}`{stride_note}.
 - **Training**: `{command}` ({seconds:.0f} s on a 2-core CPU, AdamW, one-cycle schedule, seed {seed}).
 - **Loss**: {loss}.
 - **Weights**: `model.safetensors` (safetensors only), `config.json` holds the constructor arguments.
@@ -62,8 +65,9 @@ print(out["coords"].shape)                         # (1, 14, 2) keypoints in inp
 
 LOSS = {
     "regression": "L1 on coordinates normalised by the image size",
-    "heatmap": "MSE to Gaussian targets (std {sigma} heatmap px) centred at the float keypoint position, "
-    "cells weighted by 1 + 20 x target so the peaks are learnt within a CPU budget",
+    "heatmap": "a weighted MSE to Gaussian targets t (std {sigma} heatmap px, centred at the float keypoint "
+    "position), 100 x mean((1 + {fg:g} t)(h - t)^2): cells near the keypoint weigh up to {fg1:g} times the "
+    "background, so the peaks are learnt within a CPU budget",
     "integral": "L1 on coordinates from soft-argmax (soft-max + expectation inside the model)",
 }
 
@@ -88,7 +92,7 @@ def write_card(folder: Path, model, meta: dict | None = None, rows: list[dict] |
         f"({model.heatmap_size}x{model.heatmap_size} maps)",
         command=record.train_command if record else meta["command"], seconds=meta["train_seconds"], seed=args["seed"],
         repo=record.repo_id if record else folder.name,
-        loss=LOSS[model.head_type].format(sigma=model.sigma), rows=rows)
+        loss=LOSS[model.head_type].format(sigma=model.sigma, fg=FG_WEIGHT, fg1=1 + FG_WEIGHT), rows=rows)
     path = folder / "README.md"
     path.write_text(text)
     return path

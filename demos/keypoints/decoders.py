@@ -8,8 +8,9 @@ All functions are batched torch, device-agnostic, and keep the input's dtype for
 
 - :func:`argmax`: centre of the best cell. No sub-pixel accuracy, not differentiable.
 - :func:`argmax_quarter`: arg-max, then 0.25 px towards the larger neighbour (SimpleBaselines / HRNet).
-- :func:`soft_argmax`: integral regression (Sun et al. 2018): soft-max over all H*W cells with temperature
-  ``beta``, then the expected position. Max-subtracted, so finite for any finite logits; differentiable.
+- :func:`soft_argmax`: integral regression (Sun et al. 2018): soft-max over all H*W cells of ``beta`` times
+  the map (beta: the inverse temperature, T = 1/beta), then the expected position. Max-subtracted, so finite
+  for any finite logits; differentiable.
 - :func:`soft_argmax_windowed`: the same, restricted to a window around the arg-max.
 - :func:`dark`: DARK (Zhang et al. 2020): Gaussian blur, log, one Newton step from the arg-max.
 - :func:`two_peak_score`: second-highest separated peak / highest peak, in [0, 1].
@@ -165,33 +166,45 @@ def soft_argmax_windowed(heatmaps: torch.Tensor, beta: float = 1.0, radius: int 
     return soft_argmax(z, 1.0)
 
 
-def _gaussian_kernel(sigma: float, device, dtype) -> torch.Tensor:
-    r = max(1, int(math.ceil(3 * sigma)))
+def _gaussian_kernel(sigma: float, device, dtype, kernel_size: int | None = None) -> torch.Tensor:
+    r = max(1, int(math.ceil(3 * sigma))) if kernel_size is None else (kernel_size - 1) // 2
     t = torch.arange(-r, r + 1, device=device, dtype=dtype)
     k = torch.exp(-(t**2) / (2 * sigma**2))
     return k / k.sum()
 
 
-def gaussian_blur(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur with replicate padding, per map."""
+def cv2_sigma(kernel_size: int) -> float:
+    """The std OpenCV's GaussianBlur uses for a kernel of this size when given none (sigma 0), as mmpose's DARK
+    calls it: 0.3 * ((ksize - 1) / 2 - 1) + 0.8; 2.0 for mmpose's default kernel of 11."""
+    return 0.3 * ((kernel_size - 1) * 0.5 - 1) + 0.8
+
+
+def gaussian_blur(heatmaps: torch.Tensor, sigma: float, padding: str = "replicate",
+                  kernel_size: int | None = None) -> torch.Tensor:
+    """Separable Gaussian blur per map. ``padding``: "replicate" (the border cells repeated) or "zeros" (as
+    mmpose's DARK pads a heatmap before OpenCV's blur); ``kernel_size``: taps (odd), default 2 * ceil(3 sigma) + 1."""
     h = _check(heatmaps)
     if sigma <= 0:
         return h
     B, K, H, W = h.shape
-    k = _gaussian_kernel(sigma, h.device, h.dtype)
+    k = _gaussian_kernel(sigma, h.device, h.dtype, kernel_size)
     r = (k.numel() - 1) // 2
     x = h.reshape(B * K, 1, H, W)
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+    mode, fill = ("constant", 0.0) if padding == "zeros" else ("replicate", None)
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode=mode, value=fill), k.view(1, 1, 1, -1))
+    x = F.conv2d(F.pad(x, (0, 0, r, r), mode=mode, value=fill), k.view(1, 1, -1, 1))
     return x.view(B, K, H, W)
 
 
 @register("dark", "DARK", PALETTE[4], "cross", roles=("occlusion_curve", "two_peaks"))
-def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10, log_domain: bool | None = None) -> torch.Tensor:
+def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10, log_domain: bool | None = None,
+         kernel_size: int | None = None) -> torch.Tensor:
     """DARK: distribution-aware decoding (Zhang et al. 2020), as in mmpose's ``refine_keypoints_dark``.
 
     Start from the arg-max cell of the map as given; blur a copy with a Gaussian of std ``sigma`` (the
-    modulation, rescaled to the original maximum), take its log and take one Newton step
+    modulation, rescaled to the original maximum; the map shifted to a minimum of 0 and padded with zeros, as
+    mmpose pads it before OpenCV's blur; ``kernel_size=11`` with ``sigma=cv2_sigma(11)`` = 2 is mmpose's
+    default blur exactly), take its log and take one Newton step
     ``mu = m - H^{-1} g`` with the gradient ``g`` and Hessian ``H`` by central differences. For a Gaussian
     peak the log is a quadratic, so the step is exact up to discretisation.
 
@@ -210,10 +223,11 @@ def dark(heatmaps: torch.Tensor, sigma: float = 1.0, eps: float = 1e-10, log_dom
         logits = torch.full((B, K, 1, 1), bool(log_domain), device=h.device)
     pos = h - h.flatten(2).amin(-1).view(B, K, 1, 1)
     amax0 = pos.flatten(2).amax(-1).view(B, K, 1, 1)
-    hb = gaussian_blur(pos, sigma) if sigma > 0 else pos
+    hb = gaussian_blur(pos, sigma, padding="zeros", kernel_size=kernel_size) if sigma > 0 else pos
     amax1 = hb.flatten(2).amax(-1).view(B, K, 1, 1)
     hb = hb * (amax0 / amax1.clamp_min(eps)).nan_to_num(1.0)
-    L = torch.where(logits, gaussian_blur(h, sigma) if sigma > 0 else h, torch.log(hb.clamp_min(eps)))
+    L = torch.where(logits, gaussian_blur(h, sigma, kernel_size=kernel_size) if sigma > 0 else h,
+                    torch.log(hb.clamp_min(eps)))
     flat = L.flatten(2)
 
     def at(dx, dy):

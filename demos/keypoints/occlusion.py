@@ -59,7 +59,9 @@ def response(before: dict, after: dict, j: int, beta: float, size: int) -> dict:
         out["peak"] = (float(pb.max()), float(pa.max()))  # of the probability map
         out["raw_peak"] = (float(hb.max()), float(ha.max()))  # of the map itself (an MSE heatmap's height)
         out["two_peak"] = (float(decoders.two_peak_score(hb, beta=beta)), float(decoders.two_peak_score(ha, beta=beta)))
+        out["entropy"] = (float(decoders.entropy(hb, beta)), float(decoders.entropy(ha, beta)))  # nats
         s = size / hb.shape[-1]
+        out["stride"] = float(s)  # input px per heatmap cell: arg-max moves in steps of this
         am_b = decoders.argmax(hb)[0, 0] * s
         am_a = decoders.argmax(ha)[0, 0] * s
         sa_b = decoders.soft_argmax(hb, beta)[0, 0] * s

@@ -9,6 +9,7 @@ import gradio as gr
 
 from demos.common import ui
 from demos.common.gpu import gpu
+from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
 from . import views as V
@@ -101,18 +102,20 @@ def build():
             with gr.Row():
                 curve_in = [ui.widget(V.OCC_CURVE_JOINT), ui.widget(V.OCC_SHAPE)]
                 curve_btn, curve_stop = ui.run_stop("Measure error against occluder size", "kp-curve-run")
-            curve = {"curve": gr.Plot(placeholder("Press <b>Measure</b>: one joint covered at 0-48 px on 48 held-out "
-                                                  "renders,<br>every head and decoder (about 5 s on a 2-core CPU).",
+            curve = {"curve": gr.Plot(placeholder(f"Press <b>Measure</b>: one joint covered at 0-48 px on 48 held-out "
+                                                  "renders,<br>every head and decoder ({about(V.occlusion_curve)}).",
                                                   height=460), label="Error against occluder size",
                                       elem_id="kp-curve"),
                      "curve_text": gr.Markdown(elem_id="kp-curve-text")}
-        with gr.Tab("Inside the U-Net"):
-            unet_btn = gr.Button("Show the backbone's levels and skips for the current image (about 2 s the first "
-                                 "time per model)", variant="primary", elem_id="kp-unet-run")
+        with gr.Tab("Inside the backbone (vs U-Net)"):
+            unet_btn = gr.Button("Show the backbone's levels and skips for the current image "
+                                 f"({about(V.inside_unet)} the first time per model)", variant="primary",
+                                 elem_id="kp-unet-run")
             unet = {"unet": gr.Plot(placeholder("Press <b>Show the backbone's levels</b>: the encoder, the decoder "
                                                 "and the skips<br>drawn from the model, with each level's feature "
-                                                "map for the current image.", height=470),
-                                    label="The backbone as a U", elem_id="kp-unet"),
+                                                "map for the current image;<br>beside it, U-Net's concatenated skips "
+                                                "against this backbone's added ones.", height=470),
+                                    label="The backbone: encoder, decoder, skips", elem_id="kp-unet"),
                     "unet_ablation": gr.Plot(placeholder("The zoomed joint's map with and without the skips "
                                                          "appears here.", height=380),
                                              label="Skip ablation", elem_id="kp-unet-ablation"),
@@ -123,23 +126,24 @@ def build():
         gr.Examples(V.example_files(), inputs=image, examples_per_page=12, elem_id="kp-examples",
                     label="Examples: held-out renders (ground truth known) and a NASA photo")
     controls = [model, beta, shown, joint]
-    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | {"state": state}, api_name="analyse_image")
-    ui.on([image.change], V.analyse_new_image, [image] + controls, outs | {"state": state},
-          api_name="analyse_new_image")
-    ui.on([run_draw.click], V.analyse_drawing, [sketch] + controls, outs | {"state": state},
-          api_name="analyse_drawing")
+    # the views that may be refused the photo model (offline) send the dropdown, beta and state back to the
+    # bundled model the figure shows (V.analysed)
+    page = {"state": state, "model": model, "beta": beta}
+    ui.on([run_img.click], V.analyse_image, [image] + controls, outs | page, api_name="analyse_image")
+    ui.on([image.change], V.analyse_new_image, [image] + controls, outs | page, api_name="analyse_new_image")
+    ui.on([run_draw.click], V.analyse_drawing, [sketch] + controls, outs | page, api_name="analyse_drawing")
     ui.on([cover.click, occ[1].release, occ[0].input, occ[2].input], V.occlude, [state] + occ + controls,
           outs | {"state": state}, api_name="occlude", trigger_mode="always_last")
     ui.on([two.click, scene_seed.release], V.two_figures, [scene_seed] + controls, outs | {"state": state},
           api_name="two_figures", trigger_mode="always_last")
     ui.on([unet_btn.click], V.inside_unet, [state, model, joint], unet, api_name="inside_unet")
     ui.long_run(curve_btn, curve_stop, V.occlusion_curve, curve_in, curve, api_name="occlusion_curve")
-    ui.on([model.input], V.change_model, [state, model, shown, joint], outs | {"beta": beta},
+    ui.on([model.input], V.change_model, [state, model, shown, joint], outs | page,
           api_name="change_model").then(None, [model, beta], None, js=URL_JS)
-    ui.on([beta.release], V.update, [state] + controls, outs, api_name="set_beta").then(
+    ui.on([beta.release], V.update, [state] + controls, outs | page, api_name="set_beta").then(
         None, [model, beta], None, js=URL_JS)
-    ui.on([shown.change], V.update, [state] + controls, outs, api_name="set_decoders")
-    ui.on([joint.input], V.update, [state] + controls, outs, api_name="set_joint")
+    ui.on([shown.change], V.update, [state] + controls, outs | page, api_name="set_decoders")
+    ui.on([joint.input], V.update, [state] + controls, outs | page, api_name="set_joint")
     ui.warm_up(lambda: _first_screen(None, None))  # the plain link's first screen, computed at start-up
     gr.context.Context.root_block.load(open_with_settings, None, list(outs.values()) + [state, model, beta],
                                        api_visibility="private")

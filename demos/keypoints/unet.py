@@ -1,16 +1,20 @@
-"""Inside the bundled backbone: its U-Net shape drawn from the module, the feature maps of every level for one
-image, and what its skip connections are worth (an ablation measured on the heatmaps).
+"""Inside the bundled backbone: its encoder-decoder shape drawn from the module, the feature maps of every level
+for one image, what its skip connections are worth (an ablation measured on held-out heatmaps), and a true U-Net
+decoder step built beside it for comparison.
 
-The backbone (``models.Backbone``) is a ResNet-style encoder to stride 16 and a decoder back to strides 8 and 4.
-Like U-Net (Ronneberger et al. 2015, docs/facts.md 6) its skips bring encoder features of the same resolution to
-the decoder; unlike U-Net, which concatenates them, this backbone *adds* them after a 1x1 convolution (``lat8``,
-``lat4``), as feature pyramid networks do. Everything here is read from the module with forward hooks, so the
-picture is the network that runs.
+The backbone (``models.Backbone``) is a ResNet-style encoder to stride 16 (strided convolutions, no pooling) and a
+decoder back to strides 8 and 4. It is *not* a U-Net: its skips bring encoder features of the same resolution to
+the decoder, as U-Net's do (Ronneberger et al. 2015, docs/facts.md 6), but it projects them with a 1x1 convolution
+(``lat8``, ``lat4``) and *adds* them to the up-sampled coarser map, as feature pyramid networks do (Lin et al.
+2017); U-Net *concatenates* them after a 2x2 up-convolution. ``UNetUp`` builds U-Net's step with this backbone's
+channel counts, and ``compare_skips`` counts both kinds' parameters on the built modules. Everything about the
+backbone is read from the module with forward hooks, so the picture is the network that runs.
 
 The ablation removes a skip at inference by replacing its 1x1 convolution's output with that output's mean per
-channel over held-out renders (mean ablation: the decoder keeps the average signal and loses the image's
-detail). The network was trained with its skips, so this measures what it relies on them for, not how well a
-network trained without them would do.
+channel over one set of held-out renders (``MEAN_SEEDS``; mean ablation: the decoder keeps the average signal and
+loses the image's detail), and scores it on another (``SCORE_SEEDS``, disjoint), so the replacement never saw the
+renders it is scored on. The network was trained with its skips, so this measures what it relies on them for, not
+how well a network trained without them would do.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import functools
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from demos.common.plotstyle import figure, subplot_grid
 
@@ -33,6 +38,9 @@ SKIPS = {8: "lat8", 4: "lat4"}  # the decoder level each skip feeds -> its 1x1 c
 ABLATIONS = (("with both skips", ()), ("without the 1/8 skip", (8,)), ("without the 1/4 skip", (4,)),
              ("without either skip", (8, 4)))
 N_HELDOUT = 64
+MEAN_SEEDS = tuple(data.heldout_seeds(N_HELDOUT))  # the renders whose mean replaces a removed skip
+SCORE_SEEDS = tuple(data.heldout_seeds(2 * N_HELDOUT)[N_HELDOUT:])  # the renders the ablation is scored on
+NOISE_SE = 2.0  # a change counts only beyond this many standard errors (over the scored renders)
 
 
 def trace(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -70,16 +78,16 @@ def without_skips(model, removed, means: dict[int, torch.Tensor]):
             h.remove()
 
 
-def _heldout(model, n: int):
-    images, truth, vis = dataset(data.heldout_seeds(n), model.variant, model.input_size)
+def _heldout(model, seeds):
+    images, truth, vis = dataset(list(seeds), model.variant, model.input_size)
     device = next(model.parameters()).device
     return to_tensor(images).to(device), torch.from_numpy(truth), torch.from_numpy(vis)
 
 
 @functools.lru_cache(maxsize=8)
-def skip_means(model) -> dict[int, torch.Tensor]:
-    """Each skip's output averaged over held-out renders, per channel (1, C, 1, 1)."""
-    x, _, _ = _heldout(model, N_HELDOUT)
+def skip_means(model, seeds: tuple[int, ...] = MEAN_SEEDS) -> dict[int, torch.Tensor]:
+    """Each skip's output averaged over the held-out renders ``seeds``, per channel (1, C, 1, 1)."""
+    x, _, _ = _heldout(model, seeds)
     t = trace(model, x)
     return {lv: t[name].mean(dim=(0, 2, 3), keepdim=True).cpu() for lv, name in SKIPS.items()}
 
@@ -91,20 +99,71 @@ def _peak(hm: torch.Tensor, integral: bool) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=8)
-def ablation(model, n: int = N_HELDOUT) -> tuple[dict, ...]:
-    """Rows {ablation, removed, mean_px, peak, uses_decoder}: held-out mean keypoint error (the model's own
-    decoding: arg-max for MSE heatmaps, soft-argmax for integral heads) and mean map peak, for every ablation."""
-    x, truth, vis = _heldout(model, n)
-    means = skip_means(model)
-    uses = model.head_type != "regression"
-    rows = []
+def ablation(model, seeds: tuple[int, ...] = SCORE_SEEDS, mean_seeds: tuple[int, ...] = MEAN_SEEDS) -> tuple[dict, ...]:
+    """Rows {ablation, removed, mean_px, delta_px, se_px, peak, n}: mean keypoint error on the held-out renders
+    ``seeds`` (the model's own decoding: arg-max for MSE heatmaps, soft-argmax for integral heads), its change from
+    the full model with the standard error of that change over the renders (per-render mean errors, paired), and
+    the mean map peak, for every ablation. A removed skip carries its mean over ``mean_seeds`` (disjoint)."""
+    if set(seeds) & set(mean_seeds):
+        raise ValueError("the ablation must be scored on renders other than the ones its means come from")
+    x, truth, vis = _heldout(model, seeds)
+    means = skip_means(model, mean_seeds)
+    rows, base = [], None
     for label, levels in ABLATIONS:
         with without_skips(model, levels, means), torch.no_grad():
             out = {k: v.cpu() for k, v in model(x).items()}
-        err = (out["coords"] - truth).norm(dim=-1)[vis].mean()
+        e = (out["coords"] - truth).norm(dim=-1)
+        per_image = (e * vis).sum(1) / vis.sum(1).clamp_min(1)  # each render's mean over its visible joints
+        base = per_image if base is None else base
+        diff = (per_image - base).double()
         peak = _peak(out["heatmaps"], model.head_type == "integral")[vis].mean() if "heatmaps" in out else None
-        rows.append({"ablation": label, "removed": levels, "mean_px": float(err),
-                     "peak": None if peak is None else float(peak), "uses_decoder": uses})
+        rows.append({"ablation": label, "removed": levels, "mean_px": float(e[vis].mean()),
+                     "delta_px": float(diff.mean()), "se_px": float(diff.std() / len(diff) ** 0.5),
+                     "peak": None if peak is None else float(peak), "n": len(seeds)})
+    return tuple(rows)
+
+
+# -- a true U-Net decoder step, for comparison ------------------------------------------------------------------
+class UNetUp(nn.Module):
+    """U-Net's expanding step (Ronneberger et al. 2015): a 2x2 up-convolution that halves the channels, the
+    encoder's features of the same resolution *concatenated*, then two 3x3 convolutions with ReLU (no BatchNorm,
+    as in the paper; padded, so no cropping)."""
+
+    def __init__(self, cin: int, cskip: int, cout: int):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cin // 2, 2, stride=2)
+        self.conv = nn.Sequential(nn.Conv2d(cin // 2 + cskip, cout, 3, padding=1), nn.ReLU(inplace=True),
+                                  nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([self.up(x), skip], 1))
+
+
+def _params(*modules) -> int:
+    return sum(p.numel() for m in modules for p in m.parameters())
+
+
+@functools.lru_cache(maxsize=8)
+def compare_skips(model) -> tuple[dict, ...]:
+    """Per decoder level: this backbone's step (up-sample, 1x1-project the skip, add, a basic block) against a
+    U-Net step (``UNetUp``) built with the same channel counts, both run on the backbone's own feature shapes.
+    Rows {level, add_in, add_out, add_params, cat_in, cat_out, cat_params}: channels into the block that follows
+    the merge, channels out, and parameters, all read from the built modules and one forward pass."""
+    bb = model.backbone
+    x = torch.zeros(1, 3, model.input_size, model.input_size, device=next(model.parameters()).device)
+    t = trace(model, x)
+    feats = {4: t["enc4"].cpu(), 8: t["enc8"].cpu()}
+    coarse = {8: t["enc16"].cpu(), 4: t["dec8"].cpu()}  # what each level up-samples
+    rows = []
+    for lv, dec in ((8, "dec8"), (4, "dec4")):
+        lat, block = getattr(bb, SKIPS[lv]), getattr(bb, dec)
+        unet_up = UNetUp(coarse[lv].shape[1], feats[lv].shape[1], t[dec].shape[1])
+        with torch.no_grad():
+            merged = torch.cat([unet_up.up(coarse[lv]), feats[lv]], 1)
+            out = unet_up(coarse[lv], feats[lv])
+        rows.append({"level": lv, "add_in": int(t[SKIPS[lv]].shape[1]), "add_out": int(t[dec].shape[1]),
+                     "add_params": _params(lat, block), "cat_in": int(merged.shape[1]), "cat_out": int(out.shape[1]),
+                     "cat_params": _params(unet_up), "hw": tuple(out.shape[-2:])})
     return tuple(rows)
 
 
@@ -237,20 +296,62 @@ def ablation_figure(result: dict, rows: tuple[dict, ...], joint_name: str):
                   height=380)
 
 
-def ablation_text(model, rows: tuple[dict, ...]) -> str:
+def verdict(delta: float, se: float) -> str:
+    """'worse' / 'better' only where the change exceeds NOISE_SE standard errors; 'no change' when nothing moved."""
+    if delta == 0 and se == 0:
+        return "no change"
+    if abs(delta) <= NOISE_SE * se:
+        return "within noise"
+    return "worse" if delta > 0 else "better"
+
+
+def _seeds(seeds) -> str:
+    first = data.heldout_seeds(1)[0]
+    return f"{min(seeds) - first}–{max(seeds) - first}"
+
+
+def ablation_text(model, rows: tuple[dict, ...], compare: tuple[dict, ...] | None = None) -> str:
+    return skips_sentence(model.head_type, model.stride, rows, compare or compare_skips(model))
+
+
+def skips_sentence(head_type: str, stride: int, rows, compare, score_seeds=SCORE_SEEDS, mean_seeds=MEAN_SEEDS) -> str:
+    """The text beside the skip ablation and the add-vs-concatenate table, each word checked on the numbers it
+    prints: an ablation is 'worse' or 'better' only beyond NOISE_SE standard errors of its paired change."""
     base = rows[0]
-    if model.head_type == "regression":
+    same = all(r["mean_px"] == base["mean_px"] for r in rows)
+    where = (f"scored on held-out renders {_seeds(score_seeds)}; a removed skip carries its mean per channel over "
+             f"renders {_seeds(mean_seeds)}, a disjoint set")
+    if head_type == "regression":
         return ("Direct regression reads the encoder's 1/16 output only (average-pooled into FC layers): the decoder "
-                f"and its skips are not used, so removing them changes nothing (held-out error {base['mean_px']:.1f} "
-                "px in every row). Pick a heatmap or integral model to see what the skips carry.")
-    peak = "peak of the raw map (target 1)" if model.head_type == "heatmap" else "peak soft-max probability"
-    lines = [f"| {r['ablation']} | {r['mean_px']:.2f} | {r['peak']:.3f} |" for r in rows]
-    unused = (" At stride 8 the head reads the ⅛ decoder level, so the ¼ skip is unused (its rows equal the "
-              "others).") if model.stride == 8 else ""
-    return ("**Skip ablation** on the first " + str(N_HELDOUT) + " held-out renders (mean keypoint error in input "
-            f"px, and the mean {peak}):\n\n| | error (px) | peak |\n|---|---|---|\n" + "\n".join(lines) +
-            "\n\nA skip is removed by replacing its 1×1 convolution's output with its held-out mean per channel: the "
-            "decoder keeps only the up-sampled coarse features, and the detail that pooling removed is gone. The "
-            "network was trained with its skips, so this shows what it relies on them for, not how a network "
-            "trained without them would do. This backbone *adds* its skips after a 1×1 convolution (as feature "
-            "pyramid networks do); U-Net (Ronneberger et al. 2015) *concatenates* them — the same role." + unused)
+                "and its skips are not used, " + (f"and removing them changes nothing (error {base['mean_px']:.2f} px "
+                                                  "in every row, " if same else "yet the rows differ (")
+                + where + "). Pick a heatmap or integral model to see what the skips carry.")
+    peak = "peak of the raw map (target 1)" if head_type == "heatmap" else "peak soft-max probability"
+    lines = [f"| {r['ablation']} | {r['mean_px']:.2f} | " +
+             ("—" if i == 0 else f"{r['delta_px']:+.2f} ± {NOISE_SE * r['se_px']:.2f}") +
+             f" | {'—' if i == 0 else verdict(r['delta_px'], r['se_px'])} | {r['peak']:.3f} |"
+             for i, r in enumerate(rows)]
+    quarter = [r for r in rows if 4 in r["removed"] and 8 not in r["removed"]]
+    unused = (" At stride 8 the head reads the ⅛ decoder level, so the ¼ skip is unused (removing it changes "
+              "nothing).") if stride == 8 and quarter and quarter[0]["delta_px"] == 0 else ""
+    cmp = [f"| {_FRAC[c['level']]} ({c['hw'][0]}×{c['hw'][1]}) | {c['add_in']} → {c['add_out']} | "
+           f"{c['add_params']:,} | {c['cat_in']} → {c['cat_out']} | {c['cat_params']:,} |" for c in compare]
+    total_add, total_cat = sum(c["add_params"] for c in compare), sum(c["cat_params"] for c in compare)
+    return (f"**Skip ablation** ({where}; mean keypoint error in input px over {base['n']} renders, its change "
+            f"from the full model ± {NOISE_SE:g} standard errors of the paired per-render change, and the mean "
+            f"{peak}):\n\n| | error (px) | change (px) | verdict | peak |\n|---|---|---|---|---|\n" + "\n".join(lines) +
+            f"\n\n'worse' or 'better' only where the change exceeds {NOISE_SE:g} standard errors, 'within noise' "
+            "otherwise. A removed skip leaves the decoder only the up-sampled coarse features: the detail that the "
+            "encoder's strided convolutions gave up is gone. The network was trained with its skips, so this shows "
+            "what it relies on them for, not how a network trained without them would do." + unused +
+            "\n\n**Not a U-Net: this backbone adds its skips, U-Net concatenates them.** Each of its decoder steps "
+            "up-samples the coarser map (nearest), projects the encoder's features of the same resolution with a 1×1 "
+            "convolution and *adds* the two (as feature pyramid networks do, Lin et al. 2017), then a basic block. "
+            "U-Net's step (Ronneberger et al. 2015) up-samples with a 2×2 up-convolution that halves the channels, "
+            "*concatenates* the encoder's features, then two 3×3 convolutions. Both built here with this backbone's "
+            "channel counts and run on its feature shapes (channels into the block after the merge → out, "
+            "parameters counted on the modules):\n\n"
+            "| level | add (this backbone): channels | parameters | concatenate (U-Net): channels | parameters |\n"
+            "|---|---|---|---|---|\n" + "\n".join(cmp) +
+            f"\n\nTogether: {total_add:,} parameters for this backbone's steps, {total_cat:,} for U-Net's "
+            "(untrained: the U-Net step is built to compare shapes and sizes, not to predict).")

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -127,8 +128,19 @@ def write_table_csv(text_csv: str) -> str:
     return str(csv)
 
 
+class PhotoUnavailable(UserInputError):
+    """The photo model's weights cannot be loaded here (offline): the sentence says why."""
+
+
+def bundled_fallback(state) -> str:
+    """The bundled model a page falls back to when the photo model is refused: the one its figure shows."""
+    names = [n for _, n in MODEL.options if n != PHOTO]
+    prev = state.get("model") if isinstance(state, dict) else None
+    return prev if prev in names else names[0]
+
+
 def compute(state, model_name, beta, shown, joint) -> dict:
-    """All outputs for the stored image and the current controls."""
+    """All outputs for the stored image and the current controls; the state remembers the model shown."""
     if not isinstance(state, dict) or "image" not in state:
         raise UserInputError("No image yet: pick an example, upload an image or draw one, then press Analyse.")
     img = state["image"]
@@ -136,7 +148,7 @@ def compute(state, model_name, beta, shown, joint) -> dict:
     if model_name == PHOTO:
         model, why = photo.load_photo_model(get_device())
         if model is None:
-            raise UserInputError(why)
+            raise PhotoUnavailable(why)
         arr, people = photo.detect(model, img, beta=beta)
         if not people:
             raise UserInputError("The photo model found no person in this image (score ≥ 0.7). Try a photo "
@@ -176,6 +188,7 @@ def compute(state, model_name, beta, shown, joint) -> dict:
         out |= {"grid_h": None, "grid_p": None, "zoom": None}
         note += " Direct regression has no heatmaps: it outputs the 28 numbers from FC layers."
     table = analysis.joint_table(pred)
+    state["model"] = model_name
     out |= {"table": table, "csv": write_table_csv(table.to_csv(index=False)),
             "summary": note + "\n\n" + analysis.summary_text(pred), "joint": Update(choices=names, value=names[k])}
     return out
@@ -187,22 +200,59 @@ def _bundled(model: str, what: str):
     return _model(model).model
 
 
+# When a covered joint's map counts as flatter or sharper: its peak fell to at most FLAT_PEAK of what it was
+# (rose to at least 1 / FLAT_PEAK), or the entropy of its probability map rose (fell) by at least FLAT_NATS.
+FLAT_PEAK = 0.8
+FLAT_NATS = 0.5
+SPLIT_SCORE = 0.3  # a two-peak score above this, and 0.1 above the uncovered map's, counts as a split
+
+
+def map_change(peak: tuple[float, float], entropy: tuple[float, float]) -> str:
+    """'flattens', 'sharpens' or 'holds': how a map changed, by its peak height and its entropy (nats)."""
+    (p0, p1), (e0, e1) = peak, entropy
+    if p1 <= FLAT_PEAK * p0 or e1 >= e0 + FLAT_NATS:
+        return "flattens"
+    if p1 * FLAT_PEAK >= p0 or e1 <= e0 - FLAT_NATS:
+        return "sharpens"
+    return "holds"
+
+
+def occlusion_sentence(what: str, head_type: str, r: dict) -> str:
+    """The occlusion note from the measured response ``r`` (``occlusion.response``): each word is checked against
+    the numbers it prints. The integral's move is put down to a flatter map only when the map flattened and the
+    estimate moved toward the centre; to a moved peak only when arg-max jumped at least one cell."""
+    if "peak" not in r:
+        return (f"{what}: direct regression's estimate moved **{r['direct_moved']:.1f} px** (it has no map; it "
+                "reads the covered joint from the rest of the image).")
+    peak, which = (r["raw_peak"], "heatmap's peak") if head_type == "heatmap" else (r["peak"], "probability map's peak")
+    ent, tp = r["entropy"], r["two_peak"]
+    change = map_change(peak, ent)
+    split = tp[1] > max(SPLIT_SCORE, tp[0] + 0.1)
+    jump, moved, toward = r["argmax_jump"], r["integral_moved"], r["toward_centre"]
+    jumped = jump >= 0.5 * r["stride"]  # arg-max moves in whole cells: any move is at least one
+    text = (f"{what}: its {which} {peak[0]:.2f} → **{peak[1]:.2f}**, the entropy of its probability map "
+            f"{ent[0]:.2f} → **{ent[1]:.2f} nats**: the map **{change}** (flattens: peak down to ≤ "
+            f"{FLAT_PEAK:.0%} or entropy up ≥ {FLAT_NATS:g} nats); two-peak score {tp[0]:.2f} → **{tp[1]:.2f}** "
+            f"({'splits' if split else 'no split'}). Arg-max jumped **{jump:.1f} px**; the integral estimate moved "
+            f"**{moved:.1f} px**, {abs(toward):.1f} px {'toward' if toward >= 0 else 'away from'} the image centre.")
+    causes = []
+    if jumped:
+        causes.append("the peak moved (arg-max jumped to another cell)")
+    if change == "flattens" and toward > 0:
+        causes.append("the map flattened, and a flatter map spreads the soft-max's weight over more of the "
+                      "image, which pulls the average toward the centre")
+    elif change == "flattens":
+        causes.append("the map flattened")
+    if causes:
+        return text + " Here " + " and ".join(causes) + "."
+    return text + " The peak stayed in its cell and the map neither flattened nor split."
+
+
 def _occlusion_note(model, before: dict, after: dict, j: int, beta: float, occ: dict) -> str:
     r = occlusion.response(before, after, j, beta, model.input_size)
     name = data.JOINTS[j].replace("_", " ")
     what = f"A {occ['size']:g} px {'grey box' if occ['shape'] == 'box' else 'limb-coloured bar'} covers the **{name}**"
-    if "peak" in r:
-        toward = r["toward_centre"]
-        peak, which = (r["raw_peak"], "heatmap's peak") if model.head_type == "heatmap" else (r["peak"], "probability map's peak")
-        return (f"{what}: its {which} {peak[0]:.2f} → **{peak[1]:.2f}** "
-                f"({'flattens' if peak[1] < 0.8 * peak[0] else 'holds'}); two-peak score "
-                f"{r['two_peak'][0]:.2f} → **{r['two_peak'][1]:.2f}** "
-                f"({'splits' if r['two_peak'][1] > max(0.3, r['two_peak'][0] + 0.1) else 'one peak'}); arg-max jumped "
-                f"**{r['argmax_jump']:.1f} px**; the integral estimate moved **{r['integral_moved']:.1f} px**, "
-                f"{abs(toward):.1f} px {'toward' if toward >= 0 else 'away from'} the image centre (a flatter map "
-                "averages over more of the image).")
-    return (f"{what}: direct regression's estimate moved **{r['direct_moved']:.1f} px** (it has no map to flatten; "
-            "it guesses from the rest of the figure).")
+    return occlusion_sentence(what, model.head_type, r)
 
 
 @takes(STATE, OCC_JOINT, OCC_SIZE, OCC_SHAPE, MODEL, BETA, SHOWN, JOINT)
@@ -234,25 +284,100 @@ def occlude(state, occ_joint, occ_size, occ_shape, model, beta, shown, joint) ->
     return out | {"state": new, "summary": note + "\n\n" + out["summary"]}
 
 
-def _scene_note(pred, figures: np.ndarray, k: int, raw_map: bool) -> str:
-    """Where each decoder lands for joint k when two figures share the image."""
-    a, b = figures[0, k], figures[1, k]
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    ab = b - a
+    t = 0.0 if not ab.any() else float(np.clip(np.dot(p - a, ab) / np.dot(ab, ab), 0.0, 1.0))
+    return float(np.linalg.norm(p - (a + t * ab)))
+
+
+def place(p, figures: np.ndarray, skeleton, k: int, names, radius: float) -> dict:
+    """Where point ``p`` (input px) lies in a scene of figures (F, K, 2): ``at`` figure f's joint k (within
+    ``radius``), ``on`` figure f (within ``radius`` of one of its limbs; ``near`` its closest joint), ``between``
+    (on no figure, and A's and B's joint k are on opposite sides of it: the angle A-p-B is obtuse), or ``off``."""
+    p = np.asarray(p, dtype=float)
+    dk = [float(np.linalg.norm(p - f[k])) for f in figures]
+    f = int(np.argmin(dk))
+    if dk[f] <= radius:
+        return {"kind": "at", "figure": f, "joint": names[k], "d": dk[f], "dk": dk}
+    limbs = [min([_segment_distance(p, fg[a], fg[b]) for a, b in skeleton] + [float(np.linalg.norm(p - q)) for q in fg]) for fg in figures]
+    f = int(np.argmin(limbs))
+    if limbs[f] <= radius:
+        j = int(np.argmin(np.linalg.norm(figures[f] - p, axis=1)))
+        return {"kind": "on", "figure": f, "joint": names[j], "d": float(np.linalg.norm(figures[f][j] - p)), "dk": dk}
+    if len(figures) >= 2 and float(np.dot(figures[0][k] - p, figures[1][k] - p)) < 0:
+        return {"kind": "between", "figure": None, "joint": None, "d": None, "dk": dk}
+    return {"kind": "off", "figure": None, "joint": None, "d": min(limbs), "dk": dk}
+
+
+def _where(pl: dict) -> str:
+    fig = "AB"[pl["figure"]] if pl["figure"] is not None else ""
+    return {"at": lambda: f"at {fig}'s {pl['joint'].replace('_', ' ')}",
+            "on": lambda: f"on figure {fig}, {pl['d']:.0f} px from its {pl['joint'].replace('_', ' ')}",
+            "between": lambda: "between the figures, on neither",
+            "off": lambda: "on neither figure"}[pl["kind"]]()
+
+
+def scene_radius(stride: float) -> float:
+    """How close (input px) a point must be to a joint or a limb to count as on it: 6 px, or one heatmap cell."""
+    return max(6.0, float(stride))
+
+
+def scene_sentence(names, k: int, figures: np.ndarray, skeleton, coords: dict, peaks: list | None, score: float | None,
+                   map_kind: str, stride: float) -> str:
+    """The two-figure note, from the numbers it prints: where each decoder lands (``place``), where the map's
+    strong peaks are (``analysis.map_peaks``: >= 0.3 of the highest) and, only from those, whether the map peaks on
+    both figures or on one."""
+    R = scene_radius(stride)
+    name = names[k].replace("_", " ")
     parts = []
-    for d, c in pred.coords.items():
-        p = c[k]
-        da, db, dm = (float(np.linalg.norm(p - q)) for q in (a, b, (a + b) / 2))
-        where = ("on figure A" if da < 6 else "on figure B" if db < 6 else
-                 "between them" if dm < 0.5 * float(np.linalg.norm(a - b)) else "off both")
-        parts.append(f"{analysis.LABELS.get(d, d)} **{where}** ({da:.0f} px from A, {db:.0f} from B)")
-    name = pred.joint_names[k].replace("_", " ")
-    note = f"Two figures, one single-person model. **{name}**: " + "; ".join(parts) + "."
+    for d, c in coords.items():
+        pl = place(c[k], figures, skeleton, k, names, R)
+        parts.append(f"{analysis.LABELS.get(d, d)} **{_where(pl)}** ({pl['dk'][0]:.0f} px from A's {name}, "
+                     f"{pl['dk'][1]:.0f} from B's)")
+    note = (f"Two figures, one single-person model. **{name}** (a point counts as on a joint or limb within "
+            f"{R:g} px): " + "; ".join(parts) + ".")
+    if peaks is None:
+        return note
+    pls = [place(np.array(pk[:2]), figures, skeleton, k, names, R) for pk in peaks]
+    listed = "; ".join(f"({x:.0f}, {y:.0f}) height {h:.2f}, {_where(pl)}" for (x, y, h, _), pl in zip(peaks, pls))
+    note += (f" Its {map_kind}'s peaks of at least 0.3 of the highest: {listed}. Two-peak score **{score:.2f}** "
+             "(second separated peak / highest). ")
+    figs = [pl["figure"] for pl in pls]
+    on = sorted({f for f in figs if f is not None})
+    if len(on) == 2:
+        first = figs[0]
+        other = 1 - first if first is not None else None
+        if first is None:
+            note += "The map peaks on both figures, and its highest peak is on neither."
+        else:
+            second = next(pk for pk, f in zip(peaks, figs) if f == other)
+            note += (f"The map peaks on both figures: its highest peak is on {'AB'[first]}, the highest on "
+                     f"{'AB'[other]} is {second[3]:.2f} of it; arg-max takes the highest cell.")
+    elif len(on) == 1:
+        fig = "AB"[on[0]]
+        if len(peaks) == 1:
+            note += f"The map commits to one peak, on figure {fig}."
+        elif all(f == on[0] for f in figs):
+            note += (f"All of them are on figure {fig}: the map does not peak on figure {'AB'[1 - on[0]]}"
+                     + (", and the two-peak score compares two peaks of the same figure." if score >= 0.3 else "."))
+        else:
+            note += f"Of the two figures, only {fig} has a peak; the others are on neither."
+    else:
+        note += "None of them is on a figure."
+    return note
+
+
+def _scene_note(pred, figures: np.ndarray, k: int, raw_map: bool) -> str:
+    """Where each decoder lands for joint k when two figures share the image, and where the map's peaks are."""
+    peaks = score = None
     if pred.heatmaps is not None:
         # an MSE heatmap's own peaks (its height is the evidence); an integral model's probabilities
-        tps = float(decoders.two_peak_score(torch.from_numpy(pred.heatmaps[k:k + 1])[None],
-                                            beta=None if raw_map else pred.beta)[0, 0])
-        note += f" Its {'heatmap' if raw_map else 'probability map'}'s two-peak score is **{tps:.2f}** (second separated peak / highest; 1: two equal peaks): "
-        note += ("the map peaks on both figures; arg-max picks one, the soft-max average is pulled between them."
-                 if tps >= 0.3 else "this time the map commits to one figure (try another scene or joint).")
+        m = pred.heatmaps[k] if raw_map else pred.probs[k]
+        peaks = analysis.map_peaks(m, pred.stride)
+        score = float(decoders.two_peak_score(torch.from_numpy(pred.heatmaps[k:k + 1])[None],
+                                              beta=None if raw_map else pred.beta)[0, 0])
+    note = scene_sentence(pred.joint_names, k, figures, pred.skeleton, pred.coords, peaks, score,
+                          "heatmap" if raw_map else "probability map", pred.stride)
     return (note + " The field's answers: *top-down* — detect each person, then one single-person estimate per crop "
             "(Keypoint R-CNN, the photo model here: its 56×56 maps cover one person's box; SimpleBaselines, HRNet) — "
             "or *bottom-up* — all joints first, then group them (part affinity fields in OpenPose, associative "
@@ -288,9 +413,10 @@ def occlusion_curve(curve_joint, occ_shape) -> dict:
 
 @takes(STATE, MODEL, JOINT, seconds=2)
 def inside_unet(state, model, joint) -> dict:
-    """The backbone's U for the current image: every level's feature map, and the head's map of the zoomed joint
-    with and without the skips (with the held-out ablation beside it)."""
-    m = _bundled(model, "Inside the U-Net")
+    """The backbone's encoder and decoder for the current image: every level's feature map, the head's map of the
+    zoomed joint with and without the skips (with the held-out ablation beside it), and its add-skips against a
+    U-Net's concatenated ones."""
+    m = _bundled(model, "Inside the backbone")
     if not isinstance(state, dict) or "image" not in state:
         raise UserInputError("No image yet: pick an example, upload an image or draw one, then press Analyse.")
     name = joint if joint in data.JOINTS else "l_wrist"
@@ -304,12 +430,43 @@ def inside_unet(state, model, joint) -> dict:
             "unet_text": unet.ablation_text(m, rows)}
 
 
+def analysed(state: dict, model, beta, shown, joint) -> dict:
+    """``compute`` plus the state; when the photo model is refused (offline), one ``UserInputError`` whose
+    ``outputs`` keep the page consistent: the same image analysed by the bundled model shown before, the dropdown
+    and beta sent back to it, and a first sentence that says so."""
+    try:
+        return compute(state, model, beta, shown, joint) | {"state": state}
+    except PhotoUnavailable as e:
+        fb = bundled_fallback(state)
+        fb_beta = default_beta(fb)
+        out = {"model": fb, "beta": fb_beta, "state": state}
+        if "image" in state:
+            out |= compute(state, fb, fb_beta, shown, joint)
+            out["summary"] = (f"**Not the photo model**: its weights are not available here, so this is the bundled "
+                              f"model **{fb}** on the image.\n\n" + out["summary"])
+        else:
+            state["model"] = fb
+        return _refuse(state, f"{e} The app shows the bundled model {fb} instead.", out)
+
+
+REPEAT_S = 3.0  # a browser's dropdown sends one choice as two events (select, then blur): one refusal, not two
+
+
+def _refuse(state: dict, sentence: str, out: dict) -> dict:
+    """Refuse a choice once: the first time a toast (``UserInputError`` with the page's outputs), and for the same
+    sentence again within REPEAT_S seconds (the same click arriving twice) the outputs alone."""
+    last = state.get("refused")
+    state["refused"] = (sentence, time.monotonic())
+    if last and last[0] == sentence and time.monotonic() - last[1] < REPEAT_S:
+        return out
+    raise UserInputError(sentence, outputs=out)
+
+
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
 def analyse_image(image, model, beta, shown, joint) -> dict:
     img = load_image(image)
     truth, visible = truth_for(image, img)  # once per image, not on every control change
-    state = {"image": img, "truth": truth, "visible": visible}
-    return compute(state, model, beta, shown, joint) | {"state": state}
+    return analysed({"image": img, "truth": truth, "visible": visible}, model, beta, shown, joint)
 
 
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
@@ -322,23 +479,33 @@ def analyse_new_image(image, model, beta, shown, joint) -> dict:
 
 @takes(SKETCH, MODEL, BETA, SHOWN, JOINT)
 def analyse_drawing(sketch, model, beta, shown, joint) -> dict:
-    state = {"image": sketch_to_image(sketch), "truth": None, "visible": None}
-    return compute(state, model, beta, shown, joint) | {"state": state}
+    return analysed({"image": sketch_to_image(sketch), "truth": None, "visible": None}, model, beta, shown, joint)
 
 
 @takes(STATE, MODEL, BETA, SHOWN, JOINT)
 def update(state, model, beta, shown, joint) -> dict:
-    if state is None:  # nothing analysed yet: controls alone change nothing
+    if not isinstance(state, dict) or "image" not in state:  # nothing analysed yet: controls alone change nothing
         return {}
-    return compute(state, model, beta, shown, joint)
+    return analysed(state, model, beta, shown, joint)
 
 
 @takes(STATE, MODEL, SHOWN, JOINT)
 def change_model(state, model, shown, joint) -> dict:
+    """A new model: its own default beta and the stored image analysed again. Refused (the photo model offline):
+    the dropdown goes back to the model shown (``analysed``)."""
+    state = state if isinstance(state, dict) else {}
+    if model == PHOTO and "image" not in state:  # nothing to analyse yet, but say now that it cannot load
+        loaded, why = photo.load_photo_model(get_device())
+        if loaded is None:
+            fb = bundled_fallback(state)
+            state["model"] = fb
+            return _refuse(state, f"{why} The app shows the bundled model {fb} instead.",
+                           {"model": fb, "beta": default_beta(fb), "state": state})
     beta = default_beta(model)
-    if state is None:
-        return {"beta": beta}
-    return compute(state, model, beta, shown, joint) | {"beta": beta}
+    if "image" not in state:
+        state["model"] = model
+        return {"beta": beta, "state": state}
+    return analysed(state, model, beta, shown, joint) | {"beta": beta}
 
 
 @functools.lru_cache(maxsize=16)

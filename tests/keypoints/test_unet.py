@@ -1,4 +1,5 @@
-"""Inside the U-Net: the backbone read by hooks, the skip ablation, and the tab's view."""
+"""Inside the backbone: read by hooks, the skip ablation (scored on renders other than its means'), the U-Net step
+built beside it, and the tab's view."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def test_trace_reads_every_level_of_the_module():
 
 def test_skip_means_are_the_per_channel_means_and_hooks_are_removed():
     m = kp.get_model("heatmap-s4")
-    x = _x(m, unet.N_HELDOUT)
+    x = _x(m, unet.N_HELDOUT)  # the first N_HELDOUT held-out renders: MEAN_SEEDS
+    assert list(unet.MEAN_SEEDS) == kp.heldout_seeds(unet.N_HELDOUT)
     t = unet.trace(m, x)
     means = unet.skip_means(m)
     assert torch.allclose(means[8], t["lat8"].mean(dim=(0, 2, 3), keepdim=True), atol=1e-5)
@@ -78,7 +80,8 @@ def test_the_view_draws_the_module_for_the_current_image():
     assert "encoder 1/16: 96×8×8" in labels and "skip: 1×1 conv (96 ch), then +" in labels
     assert "head: l ankle (32×32)" in labels
     assert len(out["unet_ablation"].data) == len(unet.ABLATIONS)
-    assert "| with both skips |" in out["unet_text"] and "concatenates" in out["unet_text"]
+    assert "| with both skips |" in out["unet_text"] and "U-Net concatenates" in out["unet_text"]
+    assert "| ⅛ (16×16) | 96 → 48 |" in out["unet_text"]
     reg = V.inside_unet(st, "regression", "l_wrist")
     assert "not used" in reg["unet_text"] and "(computed, not used)" in str(reg["unet"].to_dict()["layout"])
 
@@ -88,3 +91,37 @@ def test_the_view_needs_an_image_and_a_bundled_model():
         V.inside_unet(None, "heatmap-s4", "l_wrist")
     with pytest.raises(UserInputError, match="bundled models"):
         V.inside_unet({"image": None}, V.PHOTO, "l_wrist")
+
+
+def test_the_ablation_is_scored_on_renders_other_than_its_means(monkeypatch):
+    """The means that replace a removed skip come from one set of held-out renders, the error from another."""
+    assert not set(unet.MEAN_SEEDS) & set(unet.SCORE_SEEDS) and len(unet.SCORE_SEEDS) == unet.N_HELDOUT
+    m = kp.get_model("integral-s8")
+    seen = []
+    real = unet.dataset
+    monkeypatch.setattr(unet, "dataset", lambda seeds, *a: seen.append(tuple(seeds)) or real(seeds, *a))
+    unet.skip_means.cache_clear()
+    unet.ablation.cache_clear()
+    rows = unet.ablation(m)
+    assert seen == [unet.SCORE_SEEDS, unet.MEAN_SEEDS]  # scored on one set, the means from the other
+    assert all(r["n"] == len(unet.SCORE_SEEDS) for r in rows)
+    with pytest.raises(ValueError, match="other than"):
+        unet.ablation(m, seeds=unet.MEAN_SEEDS[:4], mean_seeds=unet.MEAN_SEEDS)
+
+
+def test_a_unet_step_concatenates_and_its_parameters_are_counted_on_the_module():
+    m = kp.get_model("heatmap-s4")
+    c = m.backbone.channels
+    up = unet.UNetUp(c[16], c[8], c[8])
+    out = up(torch.zeros(1, c[16], 8, 8), torch.zeros(1, c[8], 16, 16))
+    assert tuple(out.shape) == (1, c[8], 16, 16)
+    # 2x2 up-convolution (c16 -> c16/2, with bias), then 3x3 convolutions on the concatenation and on their output
+    cat = c[16] // 2 + c[8]
+    expected = (c[16] * (c[16] // 2) * 4 + c[16] // 2) + (cat * c[8] * 9 + c[8]) + (c[8] * c[8] * 9 + c[8])
+    assert sum(p.numel() for p in up.parameters()) == expected
+    rows = {r["level"]: r for r in unet.compare_skips(m)}
+    assert rows[8]["cat_in"] == cat and rows[8]["cat_params"] == expected
+    bb = m.backbone
+    assert rows[8]["add_in"] == bb.lat8.out_channels == c[16]  # added: the 1x1 projection matches the coarse map
+    assert rows[8]["add_params"] == sum(p.numel() for p in [*bb.lat8.parameters(), *bb.dec8.parameters()])
+    assert rows[4]["add_out"] == c[4] and rows[4]["cat_out"] == c[4]

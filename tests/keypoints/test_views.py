@@ -120,7 +120,7 @@ def test_photo_model_outputs(monkeypatch):
 
 
 def test_changing_model_resets_beta():
-    assert V.change_model(None, "integral-s8", SHOWN, "head") == {"beta": 1.0}
+    assert V.change_model(None, "integral-s8", SHOWN, "head") == {"beta": 1.0, "state": {"model": "integral-s8"}}
     assert V.change_model(None, "heatmap-s8", SHOWN, "head")["beta"] == 20.0
 
 
@@ -150,7 +150,7 @@ def test_covering_a_joint_moves_its_estimate_and_says_how_each_decoder_responded
     st = _example_state()
     out = V.occlude(st, "l_wrist", 40, "box", "heatmap-s4", 20.0, ["argmax", "soft_argmax"], "l_wrist")
     assert "A 40 px grey box covers the **l wrist**" in out["summary"]
-    assert "arg-max jumped" in out["summary"] and "toward" in out["summary"] or "away from" in out["summary"]
+    assert "Arg-max jumped" in out["summary"] and ("toward" in out["summary"] or "away from" in out["summary"])
     new = out["state"]
     assert new["visible"][V.data.JOINTS.index("l_wrist")] == np.False_ and new["base"] is st.get("base", st["image"])
     # "none" gives the image back: the same outputs as before the cover
@@ -175,7 +175,7 @@ def test_the_occluder_needs_a_bundled_model_and_an_image():
 
 def test_two_figures_report_where_each_decoder_lands():
     out = V.two_figures(0, "heatmap-s4", 20.0, ["argmax", "soft_argmax"], "l_wrist")
-    assert "Two figures, one single-person model" in out["summary"] and "two-peak score" in out["summary"]
+    assert "Two figures, one single-person model" in out["summary"] and "Two-peak score" in out["summary"]
     assert "top-down" in out["summary"] and "bottom-up" in out["summary"]
     names = [t.get("name") for t in out["overlay"].to_plotly_json()["data"]]
     assert "ground truth, figure A" in names and "ground truth, figure B" in names
