@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import demos.keypoints as kp
 from demos.keypoints import hub, photo
@@ -223,3 +225,23 @@ def test_the_photo_model_converted_by_publish_loads_from_the_hub_and_draws_its_h
     assert out["grid_h"] is not None and len(out["grid_h"].data) >= len(photo.COCO_KEYPOINTS)
     assert "Keypoint R-CNN found" in out["summary"]
     assert len(srv.requests) == asked  # the app found the pinned revision in the cache
+
+
+@settings(max_examples=60, deadline=None)
+@given(status=st.integers(400, 599), wrapped=st.booleans())
+def test_the_reason_names_the_status_the_hub_answered(status, wrapped):
+    """The note claims the Hub answered with a status: it is the response's status, whether huggingface_hub
+    raises the answer itself or wraps it into "not in the local cache" (what a bare 404 of the file list gives)."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    answer = HfHubHTTPError("x", response=httpx2.Response(status, request=httpx2.Request("GET", "http://127.0.0.1/")))
+    e = answer
+    if wrapped:
+        try:
+            raise LocalEntryNotFoundError("cannot find the requested files in the local cache") from answer
+        except LocalEntryNotFoundError as err:
+            e = err
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(hub.constants, "HF_HUB_OFFLINE", False)  # online: an answer, not the offline cache
+        assert hub.hub_reason(e) == f"the Hub answered {status}"
