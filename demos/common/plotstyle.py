@@ -73,6 +73,39 @@ def figure(data: list[dict], layout: dict, title: str | None = None, height: int
     return go.Figure({"data": data, "layout": lay}, _validate=False)
 
 
+class PlainFigure(dict):
+    """A figure as plain data, ``{"data": [...], "layout": {...}}``, for views rebuilt on every control change: no
+    go.Figure is made at all (its construction and the deep copy of ``Figure.to_json`` were most of such a view's
+    time). ``gr.Plot`` serializes it through :meth:`to_json` (plotly's own JSON encoder): the same figure as a
+    go.Figure of the same dicts, its arrays written as lists where go.Figure writes base64."""
+
+    def to_json(self) -> str:
+        return pio.json.to_json_plotly(self)
+
+    @property
+    def layout(self) -> dict:
+        return self["layout"]
+
+    @property
+    def data(self) -> list:
+        return self["data"]
+
+
+_TEMPLATE_JSON: dict = {}
+
+
+def plain(data: list[dict], layout: dict, title: str | None = None, height: int | None = None) -> PlainFigure:
+    """``figure``'s plain-data twin: the same picture, without a go.Figure."""
+    if not _TEMPLATE_JSON:
+        _TEMPLATE_JSON.update(pio.templates[TEMPLATE].to_plotly_json())
+    lay = {"template": _TEMPLATE_JSON, **layout}
+    if title is not None:
+        lay["title"] = {"text": title}
+    if height is not None:
+        lay["height"] = height
+    return PlainFigure(data=data, layout=lay)
+
+
 def subplot_grid(rows: int, cols: int, hspace: float, vspace: float, titles=(), title_size: int = 15):
     """Axes for a rows x cols grid, as make_subplots lays it out: returns (axes, layout) where axes[i] is the
     (xaxis, yaxis) pair of panel i in row-major order ("x", "y"), ("x2", "y2"), ... and layout holds their

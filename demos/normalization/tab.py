@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
 from . import views as V
@@ -68,13 +69,16 @@ def build():
         live_in = [ui.widget(V.LR), ui.widget(V.LIVE_STEPS)]
         go_btn, stop = ui.run_stop("Train BatchNorm / GroupNorm / none", "norm-train")
     live = ui.results("norm-live", "Loss curves", "Press <b>Train</b>: the same CNN with BatchNorm, GroupNorm and "
-                      "none,<br>300 SGD steps each at lr 0.1 (about 7 s on a 2-core CPU).")
+                      f"none,<br>{V.LIVE_STEPS.default} SGD steps each from {len(V.T.SEEDS)} seeds at lr "
+                      f"{V.LR.default:g} ({about(V.norm_live_training)}).")
     ui.long_run(go_btn, stop, V.norm_live_training, live_in, live, api_name="norm_live_training")
     with gr.Row():
-        bs_btn = gr.Button("Run the batch-size experiment (about 40 s)", elem_id="norm-bs")
+        bs_btn = gr.Button(f"Run the batch-size experiment ({about(V.norm_batch_size, where=False)})", elem_id="norm-bs")
         bs_stop = gr.Button("Stop", variant="stop")
-    bs = {"text": gr.Markdown(elem_id="norm-bs-text"), "plot": gr.Plot(placeholder("Press <b>Run the batch-size experiment</b>: BatchNorm vs GroupNorm at<br>"
-                                                      "batch 2 to 32, 1500 Adam steps each (about 40 s on a 2-core CPU)."),
+    bs = {"text": gr.Markdown(elem_id="norm-bs-text"), "plot": gr.Plot(placeholder(
+        "Press <b>Run the batch-size experiment</b>: BatchNorm vs GroupNorm at<br>batch "
+        f"{min(V.T.BATCH_SIZES)} to {max(V.T.BATCH_SIZES)}, {V.T.BS_STEPS} Adam steps each, {len(V.T.SEEDS)} seeds "
+        f"({about(V.norm_batch_size)})."),
                                           label="Batch size", elem_id="norm-bs-plot")}
     ui.long_run(bs_btn, bs_stop, V.norm_batch_size, [], bs, api_name="norm_batch_size")
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import torch
 
 from demos.common.device import get_device
 from demos.common.params import Choice, Flag, Opaque, Param, takes
-from demos.common.plotstyle import PALETTE, style
+from demos.common import tasks
+from demos.common.plotstyle import PALETTE, PlainFigure, plain
 
 from . import compute as C
 from . import training as T
@@ -33,13 +34,23 @@ SAMPLE_N = Param("n", "sample n", 0, 3, 0, 1, integer=True)
 CHANNEL_C = Param("c", "channel c", 0, 7, 2, 1, integer=True)
 GROUPS = Choice("groups", "GroupNorm groups G (divides C = 8)", tuple((str(g), g) for g in (1, 2, 4, 8)), 2)
 LR = Param("lr", "SGD learning rate (momentum 0.9)", 0.01, 1, 0.1, 0.01)
-LIVE_STEPS = Param("steps", "steps", 50, 1000, 300, 10, integer=True,
-                   help="1000 steps take about 22 s on a 2-core CPU")
+LIVE_STEPS = Param("steps", "steps", 50, 400, 300, 10, integer=True)
+# measured costs on the 2-core CPU (bench/worst.py; see the measurements in the commit that set them)
+LIVE_S_PER_STEP = 0.05  # nine nets (three normalizations x three seeds), batch 16
+BS_SECONDS = 17
 
 
 @takes(SOURCE, BATCH, CHANNEL, GAMMA, BETA, STEP, SHOW_ALL)
 def bn_steps(source, batch, channel, gamma, beta, step, show_all) -> dict:
-    step = int(step or 0) % 4
+    try:
+        step = int(step or 0) % 4
+    except (TypeError, ValueError):
+        step = 0
+    return _bn_steps(source, batch, channel, gamma, beta, step, show_all)
+
+
+@functools.lru_cache(maxsize=128)  # pure: the same checked values give the same figure and numbers
+def _bn_steps(source, batch, channel, gamma, beta, step, show_all) -> dict:
     x = C.make_batch(source, batch)
     steps = C.batchnorm_steps(x, gamma, beta)
     ref = C.torch_batchnorm(x, gamma, beta)
@@ -67,6 +78,7 @@ def train_vs_eval(source, train_batch, train_steps, momentum, shift, channel) ->
 
 
 @takes(SAMPLE_N, CHANNEL_C, GROUPS)
+@functools.lru_cache(maxsize=64)  # pure: 4 x 8 x 3 choices at most
 def norm_variants(n, c, groups) -> dict:
     shape = (4, 8, 3, 3)
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(0)) * 2 + 1
@@ -75,59 +87,110 @@ def norm_variants(n, c, groups) -> dict:
     return {"cubes": C.figure_cubes(shape, n, c, groups), "checks": table}
 
 
-def _curves(hist, title):
-    fig = go.Figure()
+def _curves(hist, title) -> PlainFigure:
+    """Per normalization: the mean over seeds of the loss (moving average of 10), and the band between the lowest and
+    the highest seed (plain dicts: this figure is rebuilt on every update of a run)."""
+    data = []
     colors = {"BatchNorm": PALETTE[0], "GroupNorm": PALETTE[2], "none": PALETTE[3]}
-    for k, v in hist.items():
-        y = np.array(v, dtype=float)
-        w = min(10, len(y))
-        smooth = np.convolve(y, np.ones(w) / w, mode="valid") if len(y) >= w else y
-        fig.add_trace(go.Scatter(x=np.arange(w, len(y) + 1), y=smooth, name=k, line=dict(color=colors[k], width=3)))
-    fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="training loss (moving average of 10)")
-    return style(fig, title, height=400, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                 margin=dict(t=100))
+    for k, runs in hist.items():
+        y = np.array(list(runs.values()), dtype=float)  # (seeds, steps)
+        w = min(10, y.shape[1])
+        if w == 0:
+            continue
+        smooth = np.stack([np.convolve(r, np.ones(w) / w, mode="valid") for r in y])
+        x = np.arange(w, y.shape[1] + 1)
+        lo, hi = np.nanmin(smooth, 0) if np.isfinite(smooth).any() else smooth[0], np.nanmax(smooth, 0) if np.isfinite(smooth).any() else smooth[0]
+        data.append({"type": "scatter", "x": np.r_[x, x[::-1]], "y": np.r_[hi, lo[::-1]], "fill": "toself",
+                     "fillcolor": colors[k], "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip",
+                     "showlegend": False, "legendgroup": k})
+        data.append({"type": "scatter", "x": x, "y": np.nanmean(smooth, 0) if np.isfinite(smooth).any() else smooth[0],
+                     "name": f"{k} (mean of {len(y)} seeds; band: lowest to highest)", "legendgroup": k,
+                     "line": {"color": colors[k], "width": 3}})
+    layout = {"xaxis": {"title": {"text": "step"}}, "yaxis": {"title": {"text": "training loss (moving average of 10)"}},
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}, "margin": {"l": 60, "r": 20, "t": 120, "b": 55}}
+    return plain(data, layout, title, height=420)
 
 
-@takes(LR, LIVE_STEPS, seconds=lambda steps, **_: 1 + 22 * steps / 1000)
+def final_losses(hist: dict, last: int = 20) -> dict:
+    """Per normalization, each seed's mean training loss over its last ``last`` steps (NaN if it diverged)."""
+    return {k: [float(np.mean(v[-last:])) if v and np.all(np.isfinite(v[-last:])) else float("nan")
+                for v in runs.values()] for k, runs in hist.items()}
+
+
+def live_text(finals: dict, step: int, steps: int, lr: float) -> str:
+    """The live training's sentence: each normalization's final loss over the seeds, and an order between two
+    only where the gap between their means exceeds the spread over seeds (demos.common.tasks.verdict)."""
+    names = list(finals)
+    parts = [f"**{k}** {tasks.summary(finals[k])}" for k in names]
+    pairs = [tasks.verdict(a, finals[a], b, finals[b], "final loss") for i, a in enumerate(names) for b in names[i + 1:]]
+    return (f"Training loss over the last 20 steps (chance: ln 4 = {math.log(4):.2f}): " + "; ".join(parts) + ". "
+            + " ".join(pairs) + f" — step {step} of {steps}, SGD lr {lr:g}, batch {T.BATCH}, GroupNorm with "
+            f"G = {T.GROUPS}.")
+
+
+@takes(LR, LIVE_STEPS, seconds=lambda steps, **_: 1 + LIVE_S_PER_STEP * steps)
 def norm_live_training(lr, steps, report=None):
     dev = get_device()
     for step, hist in T.train_stream(steps=steps, lr=lr, device=dev, every=max(10, steps // 20)):
         if report:
             report(step / steps, f"step {step}/{steps}")
-        last = {k: v[-1] for k, v in hist.items()}
-        text = "Final loss: " + ", ".join(f"{k} {'diverged (NaN)' if math.isnan(x) else f'{x:.3f}'}"
-                                          for k, x in last.items()) + f" — step {step} of {steps}, SGD lr {lr:g}."
         yield {"plot": _curves(hist, f"Same CNN, conv → norm → ReLU, SGD with momentum 0.9 at lr {lr:g}"),
-               "text": text}
+               "text": live_text(final_losses(hist), step, steps, lr)}
 
 
-def _bs_figure(rows):
-    fig = go.Figure()
+def _bs_figure(rows) -> PlainFigure:
+    data = []
     for k, col in (("BatchNorm", PALETTE[0]), ("GroupNorm", PALETTE[2])):
         r = [x for x in rows if x["norm"] == k]
-        fig.add_trace(go.Scatter(x=[x["batch"] for x in r], y=[100 * x["error"] for x in r], name=k,
-                                 mode="lines+markers", line=dict(color=col, width=3), marker=dict(size=10)))
-    fig.update_xaxes(title_text="images per batch", type="log", tickvals=[2, 4, 8, 16, 32])
-    fig.update_yaxes(title_text="validation error (%)", rangemode="tozero")
-    return style(fig, "Validation error against batch size (1500 Adam steps each)", height=400,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+        bs = sorted({x["batch"] for x in r})
+        errs = [[100 * x["error"] for x in r if x["batch"] == b] for b in bs]
+        mean = [float(np.mean(e)) for e in errs]
+        data.append({"type": "scatter", "x": bs, "y": mean, "name": f"{k} (mean; bars: lowest to highest seed)",
+                     "mode": "lines+markers", "line": {"color": col, "width": 3}, "marker": {"size": 10},
+                     "error_y": {"type": "data", "symmetric": False, "array": [max(e) - m for e, m in zip(errs, mean)],
+                                 "arrayminus": [m - min(e) for e, m in zip(errs, mean)], "color": col, "thickness": 2}})
+    layout = {"xaxis": {"title": {"text": "images per batch"}, "type": "log", "tickvals": list(T.BATCH_SIZES)},
+              "yaxis": {"title": {"text": "validation error (%)"}, "rangemode": "tozero"},
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}, "margin": {"l": 60, "r": 20, "t": 120, "b": 55}}
+    return plain(data, layout, f"Validation error against batch size ({T.BS_STEPS} Adam steps each)", height=420)
 
 
-def _bs_text(rows):
-    secs = sum(r["seconds"] for r in rows)
-    return ("Wu & He (2018), ResNet-50 on ImageNet: BatchNorm's error grows from 23.6 % at batch 32 to 34.7 % at "
-            f"batch 2 while GroupNorm stays at 24.1 %. Here, on 16×16 bars: {len(rows)} runs in {secs:.0f} s, each "
-            "1500 Adam steps on one device (the same number of steps, so small batches see fewer images). "
-            "BatchNorm normalizes with the statistics of the few images in the batch (noisy) and tests with running "
-            "averages; GroupNorm's statistics come from each image alone.")
+def bs_errors(rows) -> dict:
+    """{batch: {norm: [error of each seed]}} from the experiment's rows."""
+    out: dict = {}
+    for r in rows:
+        out.setdefault(r["batch"], {}).setdefault(r["norm"], []).append(r["error"])
+    return out
 
 
-@takes(seconds=36)
+def bs_text(errors: dict, n_runs: int, seconds: float) -> str:
+    """The batch-size experiment's sentence: per batch size both errors over the seeds and an order only beyond the
+    spread; the paper's numbers are quoted as the paper's."""
+    lines = []
+    for b in sorted(errors):
+        e = errors[b]
+        if not {"BatchNorm", "GroupNorm"} <= set(e):
+            continue
+        bn, gn = [100 * v for v in e["BatchNorm"]], [100 * v for v in e["GroupNorm"]]
+        lines.append(f"- batch {b}: BatchNorm {tasks.summary(bn, '.1f')} %, GroupNorm {tasks.summary(gn, '.1f')} %. "
+                     + tasks.verdict("BatchNorm", bn, "GroupNorm", gn, "error", ".1f"))
+    return (f"Here, on 16×16 bars ({n_runs} runs in {seconds:.0f} s, each {T.BS_STEPS} Adam steps; the same number of "
+            "steps, so small batches see fewer images), validation error in eval mode:\n\n" + "\n".join(lines)
+            + "\n\nBatchNorm normalizes with the statistics of the few images in the batch and tests with running "
+            "averages; GroupNorm's statistics come from each image alone. *The paper's numbers, for comparison* (Wu & "
+            "He 2018, ResNet-50 on ImageNet): BatchNorm's error grows from 23.6 % at batch 32 to 34.7 % at batch 2 "
+            "while GroupNorm stays at 24.1 %.")
+
+
+N_BS_RUNS = len(T.BATCH_SIZES) * 2 * len(T.SEEDS)  # the batch-size experiment's runs (progress)
+
+
+@takes(seconds=BS_SECONDS)
 def norm_batch_size(report=None):
     rows = []
-    for b, k, err, sec in T.batch_size_experiment(device=get_device()):
-        rows.append({"batch": b, "norm": k, "error": err, "seconds": sec})
+    for b, k, seed, err, sec in T.batch_size_experiment(device=get_device()):
+        rows.append({"batch": b, "norm": k, "seed": seed, "error": err, "seconds": sec})
         if report:
-            report(len(rows) / 10, f"{k}, batch {b}")
-        yield {"plot": _bs_figure(rows), "text": _bs_text(rows)}
+            report(len(rows) / N_BS_RUNS, f"{k}, batch {b}, seed {seed}")
+        if seed == T.SEEDS[-1]:
+            yield {"plot": _bs_figure(rows), "text": bs_text(bs_errors(rows), len(rows), sum(r["seconds"] for r in rows))}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -70,23 +73,43 @@ def test_groups_that_do_not_divide_channels():
         C.group_mask("GroupNorm", (4, 8, 3, 3), 0, 0, groups=3)
 
 
-@pytest.mark.parametrize("bad", [dict(momentum=0.0), dict(momentum=float("nan")), dict(steps=0)])
-def test_bad_controls(bad):
-    with pytest.raises(UserInputError):
-        C.running_stats("Gaussian", **{"batch": 4, "steps": 5, "momentum": 0.1, **bad})
+@pytest.mark.parametrize("bad", [dict(momentum=0.0), dict(momentum=float("nan")), dict(train_steps=0)])
+def test_bad_controls_are_refused_by_the_records(bad):
+    """Ranges live in the records only (no second check in compute.py); the sentence is the record's."""
+    from demos.normalization import views as V
+
+    args = {"source": "Gaussian", "train_batch": 4, "train_steps": 5, "momentum": 0.1, "shift": 0.0, "channel": 0} | bad
+    (key, value), = bad.items()
+    rec = next(r for r in V.train_vs_eval.params if r.key == key)
+    with pytest.raises(UserInputError, match=re.escape(f"{rec.label} must be {rec.range_text}")):
+        V.train_vs_eval(**args)
 
 
-def test_live_training_streams_and_batchnorm_learns_at_high_lr():
-    updates = list(T.train_stream(steps=200, lr=0.1, every=50))  # SGD + momentum 0.9: effectively high
-    assert [s for s, _ in updates] == [50, 100, 150, 200]
+def test_live_training_streams_every_seed_and_norm():
+    updates = list(T.train_stream(steps=20, lr=0.1, every=10))
+    assert [s for s, _ in updates] == [10, 20]
     hist = updates[-1][1]
-    assert set(hist) == {"BatchNorm", "GroupNorm", "none"} and all(len(v) == 200 for v in hist.values())
-    bn = np.nanmean(hist["BatchNorm"][-30:])
-    none = np.nanmean(hist["none"][-30:])
-    assert bn < 1.0 and bn < none  # chance level is ln 4 = 1.39
+    assert set(hist) == set(T.NORMS) and all(set(h) == set(T.SEEDS) for h in hist.values())
+    assert all(len(v) == 20 for h in hist.values() for v in h.values())
+    # each seed starts from its own weights: the first losses differ between seeds, equal across a rerun
+    again = list(T.train_stream(steps=20, lr=0.1, every=20))[-1][1]
+    assert hist["BatchNorm"][0][0] != hist["BatchNorm"][1][0]
+    assert hist["GroupNorm"][0][:5] == again["GroupNorm"][0][:5]
 
 
-def test_batch_size_experiment_yields_both_norms_per_batch():
-    rows = list(T.batch_size_experiment(batch_sizes=(2, 8), steps=5))
-    assert [(b, k) for b, k, _, _ in rows] == [(2, "BatchNorm"), (2, "GroupNorm"), (8, "BatchNorm"), (8, "GroupNorm")]
-    assert all(0 <= err <= 1 and sec > 0 for _, _, err, sec in rows)
+def test_groupnorm_learns_in_the_live_training():
+    """#24 item 9: with G = 4 GroupNorm's loss stayed at chance (1.384, ln 4 = 1.386) at the default lr. With the
+    tab's G it falls far below chance for every seed (a margin of hundreds of times the rounding differences)."""
+    hist = list(T.train_stream(norms=("GroupNorm",), steps=200, lr=0.1, every=200))[-1][1]
+    finals = [np.mean(v[-20:]) for v in hist["GroupNorm"].values()]
+    assert max(finals) < 0.5 * math.log(4), finals
+
+
+def test_batch_size_experiment_yields_every_run_the_view_counts():
+    from demos.normalization import views as V
+
+    rows = list(T.batch_size_experiment(steps=1))
+    assert len(rows) == V.N_BS_RUNS  # the progress bar's denominator
+    assert [(b, k, s) for b, k, s, _, _ in rows][:4] == [(2, "BatchNorm", 0), (2, "BatchNorm", 1), (2, "BatchNorm", 2),
+                                                         (2, "GroupNorm", 0)]
+    assert all(0 <= err <= 1 and sec > 0 for *_, err, sec in rows)
