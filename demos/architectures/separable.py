@@ -10,9 +10,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from demos.common.device import time_forward
 from demos.common.errors import UserInputError
+from demos.common.params import Param
 from demos.common.plotstyle import PALETTE, figure, subplot_grid
 import demos.keypoints as kp
 
+CIN = Param("cin", "input channels", 8, 512, 64, 8, integer=True)
+COUT = Param("cout", "output channels N", 8, 512, 128, 8, integer=True)
+CONV_SIZE = Param("conv_size", "size (px)", 7, 112, 56, 7, integer=True)
 KERNELS = ("Gaussian 7×7", "Sobel-like edge 7×7", "box 7×7", "diagonal line 7×7", "ring 7×7", "random 7×7",
            "first layer of the keypoint model (3×3)")
 
@@ -77,9 +81,7 @@ def figure_rank1(k: np.ndarray, r: dict, name: str) -> go.Figure:
 
 def depthwise_cost(cin: int, cout: int, size: int, k: int = 3, device="cpu", repeats: int = 5) -> dict:
     """Full k×k conv vs depthwise k×k + pointwise 1×1: MACs by formula and by FlopCounterMode, and time."""
-    for name, v, hi in (("input channels", cin, 1024), ("output channels", cout, 1024), ("size", size, 224)):
-        if not 1 <= v <= hi:
-            raise UserInputError(f"The {name} must be between 1 and {hi}, got {v}.")
+    cin, cout, size = CIN.check(cin), COUT.check(cout), CONV_SIZE.check(size)
     full = nn.Conv2d(cin, cout, k, padding=k // 2, bias=False)
     sep = nn.Sequential(nn.Conv2d(cin, cin, k, padding=k // 2, groups=cin, bias=False),
                         nn.Conv2d(cin, cout, 1, bias=False))

@@ -7,18 +7,20 @@ import gradio as gr
 import pandas as pd
 
 from demos.common import ui
+from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
-from . import blocks as B
+from . import blocks as building_blocks
 from . import views as V
 
 TAB_ID = "architectures"
 TITLE = "Architectures"
 SUMMARY = ("The accuracy / parameters / operations / latency trade-off of a model zoo, the building blocks "
            "(ResNet with its projection shortcut, DenseNet, Inception v1 and v3's factorisations, MobileNet, "
-           "SqueezeNet, ResNeXt, ShuffleNet V1 and V2) by formula vs built module, separable convolutions, skip "
-           "connections trained live, SqueezeNet's three strategies, and pruning criteria, quantization and Deep Compression of a "
-           "keypoint model.")
+           "SqueezeNet, ResNeXt, ShuffleNet V1 with its stride-2 unit, and V2) by formula vs built module, ResNeXt's "
+           "equal-complexity template, where MobileNet's time goes, separable convolutions, skip connections trained "
+           "live over seeds, SqueezeNet's three strategies, and pruning criteria (with a Taylor criterion and a short "
+           "fine-tune), quantization and Deep Compression of a keypoint model.")
 
 
 def build():
@@ -28,18 +30,33 @@ def build():
         zoo["ops"] = gr.Plot(label="Accuracy vs operations", elem_id="arch-zoo-ops")
         zoo["latency"] = gr.Plot(label="Accuracy vs latency", elem_id="arch-zoo-latency")
     zoo["text"] = gr.Markdown(elem_id="arch-zoo-text")
-    measure = gr.Button("Measure latency on this device (about a minute on a 2-core CPU, cached)", variant="primary",
+    measure = gr.Button(f"Measure latency on this device ({about(V.zoo_latency)}, cached)", variant="primary",
                         elem_id="arch-zoo-measure")
     zoo["table"] = gr.Dataframe(label="Zoo (click a header to sort)", elem_id="arch-zoo-table", max_height=420)
     ui.long_run(measure, None, V.zoo_latency, [], zoo, api_name="zoo_latency")
 
     gr.Markdown("### Building blocks: formula vs built module")
     with gr.Row():
-        b_in = [ui.widget(r) for r in (V.CHANNELS, V.SIZE, V.GROUPS)]
-    gr.Plot(value=B.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
+        b_in = [ui.widget(r) for r in (V.CHANNELS, V.SIZE, V.GROUPS, V.SHUFFLE_G)]
+        b_time = gr.Button("Measure time for this setting (long-run slot, then kept)", elem_id="arch-blocks-measure")
+    gr.Plot(value=building_blocks.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
     blk = {"text": gr.Markdown(elem_id="arch-blocks-text"), "plot": gr.Plot(label="Blocks", elem_id="arch-blocks"),
-           "table": gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True), "groups": b_in[2]}
-    ui.on([c.release for c in b_in], V.blocks, b_in, blk, api_name="blocks")
+           "table": gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True), "groups": b_in[2],
+           "g": b_in[3]}
+    ui.on([c.release for c in b_in[:3]] + [b_in[3].change], V.blocks, b_in, blk, api_name="blocks")
+    ui.long_run(b_time, None, V.blocks_latency, b_in, blk, api_name="blocks_latency")
+
+    gr.Markdown("### ResNeXt's equal-complexity template: cardinality against width")
+    rx = {"text": gr.Markdown(elem_id="arch-resnext-text"),
+          "table": gr.Dataframe(label="ResNeXt template (Xie et al. 2017, Table 2), counted",
+                                elem_id="arch-resnext-table")}
+
+    gr.Markdown("### MobileNet: where the operations, parameters and time go")
+    mob = {"plot": gr.Plot(label="MobileNet by layer type", elem_id="arch-mobilenet"),
+           "text": gr.Markdown(elem_id="arch-mobilenet-text")}
+    mgo = gr.Button(f"Profile both networks layer by layer ({about(V.mobilenet_profile)})",
+                    elem_id="arch-mobilenet-run")
+    ui.long_run(mgo, None, V.mobilenet_profile, [], mob, api_name="mobilenet_profile")
 
     gr.Markdown("### SqueezeNet's three strategies, counted on the built network")
     sq = {"plot": gr.Plot(label="SqueezeNet's strategies", elem_id="arch-squeeze"),
@@ -52,27 +69,38 @@ def build():
            "text": gr.Markdown(elem_id="arch-separable-text")}
     ui.on([s_in[0].change] + [c.release for c in s_in[1:]], V.separable, s_in, sep, api_name="separable")
 
-    gr.Markdown("### Skip connections, trained live")
+    gr.Markdown("### Skip connections, trained live over three seeds")
     with gr.Row():
         k_in = [ui.widget(V.DEPTH), ui.widget(V.SKIP_STEPS)]
         kgo, kstop = ui.run_stop("Train plain vs residual", "arch-skip-run")
-    skip = ui.results("arch-skip", "Plain vs residual", "Press <b>Train plain vs residual</b>: 30 conv layers, "
-                      "200 Adam steps each<br>(about 20 s on a 2-core CPU).")
+    skip = ui.results("arch-skip", "Plain vs residual", f"Press <b>Train plain vs residual</b>: {V.DEPTH.default} conv "
+                      f"layers, {V.SKIP_STEPS.default} Adam steps,<br>three seeds ({about(V.skip_connections)}).")
     ui.long_run(kgo, kstop, V.skip_connections, k_in, skip, api_name="skip_connections")
 
     gr.Markdown("### Smaller models: pruning criteria and quantization of a bundled keypoint model")
-    cgo = gr.Button("Prune (three criteria) and quantize (about 15 s)", variant="primary", elem_id="arch-compress-run")
+    cgo = gr.Button(f"Prune (three criteria) and quantize ({about(V.compression, where=False)})", variant="primary",
+                    elem_id="arch-compress-run")
     comp = {"plot": gr.Plot(placeholder("Press <b>Prune and quantize</b>: model size against keypoint error for "
-                                        "magnitude,<br>random and channel-L1 pruning, fp16 and int8 (about 15 s on a "
-                                        "2-core CPU)."), label="Size vs error", elem_id="arch-compress"),
+                                        "magnitude,<br>random and channel-L1 pruning, fp16 and int8 "
+                                        f"({about(V.compression)})."), label="Size vs error",
+                            elem_id="arch-compress"),
+            "text": gr.Markdown(elem_id="arch-compress-text"),
             "table": gr.Dataframe(pd.DataFrame(columns=V.COMPRESSION_COLUMNS), label="Size and error",
                                   elem_id="arch-compress-table")}
     ui.long_run(cgo, None, V.compression, [], comp, api_name="compression")
 
+    gr.Markdown("### Pruning criteria with a short fine-tune: Taylor, L1, random, at equal accuracy")
+    fgo = gr.Button(f"Prune channels and fine-tune, three seeds ({about(V.pruning_fine_tuned, where=False)})",
+                    elem_id="arch-prune-ft-run")
+    ft = {"text": gr.Markdown(elem_id="arch-prune-ft-text"),
+          "table": gr.Dataframe(label="Channel pruning with fine-tuning", elem_id="arch-prune-ft-table")}
+    ui.long_run(fgo, None, V.pruning_fine_tuned, [], ft, api_name="pruning_fine_tuned")
+
     gr.Markdown("### Deep Compression: prune, share weights (k-means), Huffman-code")
     with gr.Row():
         d_in = [ui.widget(r) for r in (V.DC_MODEL, V.DC_SPARSITY, V.DC_BITS)]
-        dgo = gr.Button("Compress (a few seconds)", variant="primary", elem_id="arch-deepcomp-run")
+        dgo = gr.Button(f"Compress ({about(V.deep_compression, where=False)})", variant="primary",
+                        elem_id="arch-deepcomp-run")
     dc = {"plot": gr.Plot(placeholder("Press <b>Compress</b>: the model's size after pruning, weight sharing and "
                                       "Huffman coding,<br>and its keypoint error, beside the paper's 35× and 49×."),
                           label="Deep Compression", elem_id="arch-deepcomp"),
@@ -82,5 +110,7 @@ def build():
 
     ui.first_view(V.zoo_static, zoo)
     ui.first_view(V.blocks, blk)
+    ui.first_view(V.resnext_template, rx)
+    ui.first_view(V.mobilenet_counts, mob)
     ui.first_view(V.separable, sep)
     ui.first_view(V.squeezenet, sq)

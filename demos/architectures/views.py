@@ -1,4 +1,8 @@
-"""The architectures tab's views: parameter records and the functions the tab wires (no Gradio here)."""
+"""The architectures tab's views: parameter records and the functions the tab wires (no Gradio here).
+
+Records used by a compute module are declared in that module (it checks its own arguments with them) and read
+from there; the rest are declared here. Every "about N s" text comes from a view's declared cost (``about``).
+"""
 
 from __future__ import annotations
 
@@ -7,47 +11,37 @@ import functools
 import pandas as pd
 
 from demos.common.device import device_label, get_device
-from demos.common.params import Choice, Param, Update, takes
+from demos.common.params import Choice, Param, Update, about, takes
 import demos.keypoints as kp
 from demos.common.plotstyle import placeholder
 
-from . import blocks as B
-from . import compression as Q
-from . import separable as S
-from . import skip as K
-from . import squeeze as SQ
-from . import zoo as Z
+from . import blocks as building_blocks
+from . import compression as pruning
+from . import mobilenet
+from . import separable as separable_convs
+from . import skip as skip_nets
+from . import squeeze
+from . import zoo as model_zoo
 
-CHANNELS = Param("c", "channels C", 8, 512, 256, 8, integer=True,
-                 help="ResNeXt-50 32x4d's first stage: 256-d in, 32 paths of 4 channels")
-SIZE = Param("size", "input size (px)", 4, 56, 28, 1, integer=True,
-             help="12 blocks at C 512 and 56 px take about 12 s on a 2-core CPU (at 112 px it was 47 s)")
-GROUPS = Param("groups", "ResNeXt cardinality (groups)", 1, 64, 32, 1, integer=True,
-               help="snaps to the nearest divisor of C/2")
-KERNEL = Choice("kind", "kernel", tuple((k, k) for k in S.KERNELS), S.KERNELS[3])
+CHANNELS, SIZE, GROUPS = building_blocks.CHANNELS, building_blocks.SIZE, building_blocks.GROUPS
+SHUFFLE_G = building_blocks.SHUFFLE_G
+KERNEL = Choice("kind", "kernel", tuple((k, k) for k in separable_convs.KERNELS), separable_convs.KERNELS[3])
 KERNEL_INDEX = Param("index", "channel / seed (random and first-layer kernels)", 0, 23, 0, 1, integer=True)
-CIN = Param("cin", "input channels", 8, 512, 64, 8, integer=True)
-COUT = Param("cout", "output channels N", 8, 512, 128, 8, integer=True)
-CONV_SIZE = Param("conv_size", "size (px)", 7, 112, 56, 7, integer=True)
-# time grows as depth x steps, about 3.3 ms per layer and step on 2 cores (`python -m bench worst`: 40 x 300 took
-# 39.5 s), so the longest run allowed, 30 x 250, takes about 25 s
-DEPTH = Param("depth", "depth (conv layers)", 4, 30, 30, 1, integer=True)
-SKIP_STEPS = Param("steps", "steps", 50, 250, 200, 10, integer=True,
-                   help="the longest run (30 layers, 250 steps) takes about 25 s on a 2-core CPU")
+CIN, COUT, CONV_SIZE = separable_convs.CIN, separable_convs.COUT, separable_convs.CONV_SIZE
+DEPTH, SKIP_STEPS = skip_nets.DEPTH, skip_nets.STEPS
 
 DC_MODEL = Choice("dc_model", "model", tuple((m.label, m.name) for m in kp.MODELS.values()
-                                             if m.name in kp.bundled_names()), kp.model_for("default").name)
-DC_SPARSITY = Param("dc_sparsity", "pruned (fraction of weights)", 0.0, 0.95, 0.5, 0.05,
-                    help="magnitude pruning across all layers but the output layer, no retraining")
-DC_BITS = Param("dc_bits", "bits per shared weight (2^b centroids)", 1, 8, 6, 1, integer=True,
-                help="the paper used 8 bits for conv layers and 5 for FC layers; the slowest setting takes about 6 s")
-COMPRESSION_COLUMNS = ["model", "method", "setting", "size_kb", "error_px"]
+                                             if m.name in kp.bundled_names()
+                                             and m.head in ("heatmap", "integral", "regression")),
+                  kp.model_for("default").name)
+DC_SPARSITY, DC_BITS = pruning.DC_SPARSITY, pruning.DC_BITS
+COMPRESSION_COLUMNS = ["model", "method", "setting", "size_kb", "error_px", "error_lo", "error_hi"]
 DC_COLUMNS = ["stage", "size_kb", "ratio", "error_px"]
 
 
 @functools.lru_cache(maxsize=1)
 def _zoo_table():
-    return Z.table()
+    return model_zoo.table()
 
 
 def _zoo(entries_latency: dict) -> dict:
@@ -62,30 +56,31 @@ def _zoo(entries_latency: dict) -> dict:
             "GMACs. (Inception-v3's metadata parameter count includes its auxiliary classifier, 3.3 M, which "
             "inference does not use; GoogLeNet is torchvision's Inception-v1 with BatchNorm.)")
     if have:
-        text += "\n\n" + Z.latency_sentence(entries, device_label(dev)) + " (latencies cached for this device)"
+        text += "\n\n" + model_zoo.latency_sentence(entries, device_label(dev)) + " (latencies cached for this device)"
     else:
         text += "\n\nPress **Measure latency** to time every model at batch 1 on this device."
-    return {"ops": Z.bubble(entries, "ops"), "latency": Z.bubble(entries, "latency") if have else placeholder(
-                "Press <b>Measure latency</b> below: every model timed at batch 1<br>on this device (about 10 s on a 2-core CPU, then cached)."),
-            "table": pd.DataFrame(Z.rows(entries)), "text": text}
+    waiting = placeholder("Press <b>Measure latency</b> below: every model timed at batch 1<br>on this device "
+                          f"({about(zoo_latency)}, then cached).")
+    return {"ops": model_zoo.bubble(entries, "ops"), "latency": model_zoo.bubble(entries, "latency") if have else waiting,
+            "table": pd.DataFrame(model_zoo.rows(entries)), "text": text}
 
 
 @takes()
 def zoo_static() -> dict:
-    return _zoo(Z.load_latency(get_device()))
+    return _zoo(model_zoo.load_latency(get_device()))
 
 
 @takes(seconds=16)
 def zoo_latency(report=None) -> dict:
     dev = get_device()
     entries = _zoo_table()
-    lat = Z.load_latency(dev)
+    lat = model_zoo.load_latency(dev)
     for i, e in enumerate(entries):
         if report:
             report(i / len(entries), f"timing {e.label} on {dev.type}")
         if e.name not in lat:
-            lat[e.name] = Z.measure_latency(e.name, e.input_size, dev)
-    Z.save_latency(dev, lat)
+            lat[e.name] = model_zoo.measure_latency(e.name, e.input_size, dev)
+    model_zoo.save_latency(dev, lat)
     return _zoo(lat)
 
 
@@ -94,27 +89,73 @@ def nearest_divisor(n: int, g: int) -> int:
     return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - g), d))
 
 
-@takes(CHANNELS, SIZE, GROUPS)
-def blocks(c, size, groups) -> dict:
-    w = c // 2
-    snapped = nearest_divisor(w, groups)
-    rows = B.all_blocks(c, size, snapped, get_device())
+@functools.lru_cache(maxsize=512)
+def _counted(s: building_blocks.Spec) -> tuple:
+    return tuple(building_blocks.all_blocks(s))
+
+
+def _blocks_out(s: building_blocks.Spec, asked_groups: int, asked_g: int, measured: dict | None) -> dict:
+    rows = [dict(r) for r in _counted(s)]
     ok = all(r["params (formula)"] == r["params (module)"] and r["MACs (formula)"] == r["MACs (FlopCounterMode / 2)"]
              for r in rows)
-    text = (f"C = {c} channels on a {size}×{size} input. Formulas {'**equal**' if ok else '**differ from**'} the "
-            "counts on the built modules for every block. Time: median of 5 runs at batch 1 on "
-            f"{device_label()}.")
-    if snapped != groups:
-        text = (f"*Cardinality {groups} does not divide the bottleneck width C/2 = {w}; using the nearest divisor, "
-                f"{snapped}.* " + text)
-    return {"plot": B.figure_blocks(rows), "table": pd.DataFrame(rows), "text": text, "groups": Update(value=snapped)}
+    text = (f"C = {s.c} channels on a {s.size}×{s.size} input. Formulas {'**equal**' if ok else '**differ from**'} the "
+            "counts on the built modules for every block.")
+    if measured:
+        for r in rows:
+            r["time (ms)"] = measured["ms"].get(r["block"])
+        n = measured["threads"]
+        text += (f" Time: median of 5 runs at batch 1, measured for this setting on {measured['where']} with "
+                 f"{n} torch thread{'s' * (n != 1)} at {measured['when']}.")
+    else:
+        text += (" Time: not measured for this setting yet; press **Measure time** "
+                 f"({about(blocks_latency, s.c, s.size)}, then kept for this setting).")
+    notes = []
+    if s.groups != asked_groups:
+        notes.append(f"Cardinality {asked_groups} does not divide the bottleneck width C/2 = {s.c // 2}; using the "
+                     f"nearest divisor, {s.groups}.")
+    if s.g != asked_g:
+        notes.append(f"ShuffleNet V1's g = {asked_g} needs C divisible by 4g = {4 * asked_g}; using the nearest g "
+                     f"that fits, {s.g}.")
+    if notes:
+        text = "*" + " ".join(notes) + "* " + text
+    return {"plot": building_blocks.figure_blocks(rows, measured["ms"] if measured else None),
+            "table": pd.DataFrame(rows), "text": text, "groups": Update(value=s.groups), "g": Update(value=s.g)}
+
+
+def _spec(c, size, groups, g) -> building_blocks.Spec:
+    return building_blocks.Spec(c, size, building_blocks.valid_cardinality(c, groups),
+                                building_blocks.valid_shuffle_g(c, g))
+
+
+@takes(CHANNELS, SIZE, GROUPS, SHUFFLE_G)
+def blocks(c, size, groups, g) -> dict:
+    """Counts only (meta device, cached per setting): quick at any setting. Times come from the cache that
+    :func:`blocks_latency` fills, with when and where they were measured."""
+    s = _spec(c, size, groups, g)
+    return _blocks_out(s, groups, g, building_blocks.cached_latency(s, get_device()))
+
+
+
+@takes(CHANNELS, SIZE, GROUPS, SHUFFLE_G,
+       seconds=lambda c, size, **_: 0.5 + 12 * (c * size / (512 * 56)) ** 2)
+def blocks_latency(c, size, groups, g, report=None) -> dict:
+    s = _spec(c, size, groups, g)
+    progress = (lambda f, t: report(f, f"timing {t}")) if report else None
+    measured = building_blocks.measure_latency(s, get_device(), progress=progress)
+    return _blocks_out(s, groups, g, measured)
+
+
+@takes()
+def resnext_template() -> dict:
+    rows = building_blocks.resnext_template()
+    return {"table": pd.DataFrame(rows), "text": building_blocks.template_text(rows)}
 
 
 @takes(KERNEL, KERNEL_INDEX, CIN, COUT, CONV_SIZE)
 def separable(kind, index, cin, cout, conv_size) -> dict:
-    k = S.kernel(kind, index)
-    r = S.rank1(k)
-    cost = S.depthwise_cost(cin, cout, conv_size, device=get_device())
+    k = separable_convs.kernel(kind, index)
+    r = separable_convs.rank1(k)
+    cost = separable_convs.depthwise_cost(cin, cout, conv_size, device=get_device())
     text = (f"**Separable kernel**: a {k.shape[0]}×{k.shape[1]} kernel has {r['weights_full']} weights; a column "
             f"filter then a row filter have {r['weights_sep']}. That is exactly a rank-1 kernel; the best rank-1 "
             f"approximation (SVD: s₁·u₁v₁ᵀ) keeps {100 * r['energy']:.1f} % of this kernel's energy — diagonals and "
@@ -124,47 +165,86 @@ def separable(kind, index, cin, cout, conv_size) -> dict:
             f"1/{cout} + 1/9 = {cost['ratio_formula']:.4f}. Measured time ratio on {device_label()}: "
             f"{cost['ratio_time']:.2f} ({cost['separable']['ms']:.2f} vs {cost['full']['ms']:.2f} ms) — fewer MACs, "
             "but depthwise convolutions use the hardware less efficiently.")
-    return {"plot": S.figure_rank1(k, r, kind), "text": text}
+    return {"plot": separable_convs.figure_rank1(k, r, kind), "text": text}
 
 
+# measured with bench/arch_costs.py on 2 cores (see the README's live-panel table): 3 seeds as one grouped network
 @takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 25 * depth * steps / (30 * 250))
 def skip_connections(depth, steps, report=None):
-    for step, losses, grads in K.train_stream(depth, steps, device=get_device(), every=max(10, steps // 20)):
+    for step, losses, grads in skip_nets.train_stream(depth, steps, device=get_device(), every=max(10, steps // 20)):
         if report:
             report(step / steps, f"step {step}/{steps}")
-        p, r = losses["plain"][-20:], losses["residual"][-20:]
-        text = (f"Step {step} of {steps}: loss plain {sum(p) / len(p):.3f}, residual {sum(r) / len(r):.3f}; "
-                f"gradient norm at layer 1 vs layer {depth}: plain {grads['plain'][0]:.2e} vs {grads['plain'][-1]:.2e}, "
-                f"residual {grads['residual'][0]:.2e} vs {grads['residual'][-1]:.2e}. Simplification: no "
-                f"normalization layers, He init, and each residual branch scaled by 1/√depth so the sum stays bounded.")
-        yield {"plot": K.figure(losses, grads, depth), "text": text}
+        yield {"plot": skip_nets.figure(losses, grads, depth), "text": skip_nets.summary(step, steps, depth, losses, grads)}
 
 
 @functools.lru_cache(maxsize=2)
 def _compression(n: int):
-    return Q.sweep(kp.model_for("compression").name, n) + Q.dynamic_int8_regression(n)
+    return pruning.sweep(kp.model_for("compression").name, n) + pruning.dynamic_int8_regression(n)
 
 
 @takes(seconds=15)
 def compression(report=None) -> dict:
     if report:
-        report(0.1, "pruning and quantizing (about 15 s)")
+        report(0.1, f"pruning and quantizing ({about(compression)})")
     rows = _compression(200)
-    return {"plot": Q.figure(rows),
+    return {"plot": pruning.figure(rows), "text": pruning.sweep_text(rows),
             "table": pd.DataFrame(rows)[COMPRESSION_COLUMNS].round(2)}
+
+
+
+@takes(seconds=20)
+def pruning_fine_tuned(report=None) -> dict:
+    res = pruning.criteria_fine_tuned(progress=report)
+    sm = pruning.fine_tuned_summary(res)
+    rows = []
+    for crit, label in pruning.FT_CRITERIA.items():
+        for lv, errs in sm["error"].items():
+            e = errs[crit]
+            rows.append({"criterion": label, "channels removed": f"{int(100 * lv)} %",
+                         "× smaller": round(sm["ratio_at_level"][lv], 2), "error px (mean)": round(sum(e) / len(e), 2),
+                         "error px (min–max)": f"{min(e):.2f}–{max(e):.2f}"})
+    return {"text": pruning.fine_tuned_text(sm), "table": pd.DataFrame(rows)}
 
 
 @takes(DC_MODEL, DC_SPARSITY, DC_BITS, seconds=3)
 def deep_compression(dc_model, dc_sparsity, dc_bits, report=None) -> dict:
     if report:
-        report(0.1, "pruning, k-means, Huffman (a few seconds)")
-    rows = Q.deep_compression(dc_model, dc_sparsity, dc_bits)
+        report(0.1, f"pruning, k-means, Huffman ({about(deep_compression, dc_model, dc_sparsity, dc_bits)})")
+    rows = pruning.deep_compression(dc_model, dc_sparsity, dc_bits)
     table = pd.DataFrame(rows)[DC_COLUMNS].round(2)
-    return {"plot": Q.deep_compression_figure(rows, dc_model), "text": Q.deep_compression_text(rows, dc_bits),
-            "table": table}
+    return {"plot": pruning.deep_compression_figure(rows, dc_model),
+            "text": pruning.deep_compression_text(rows, dc_bits), "table": table}
 
 
 @takes()
 def squeezenet() -> dict:
-    s = SQ.summary()
-    return {"plot": SQ.figure_strategies(s), "text": SQ.text(s)}
+    s = squeeze.summary()
+    return {"plot": squeeze.figure_strategies(s), "text": squeeze.text(s)}
+
+
+def _mobilenet(times: dict | None) -> dict:
+    results, lines = {}, []
+    where = device_label(get_device())
+    for name, build in mobilenet.NETS.items():
+        t = times.get(name) if times else None
+        sh = mobilenet.shares(mobilenet.counted(build), t)
+        results[name] = {"shares": sh}
+        lines.append(mobilenet.sentence(name, sh, t["total"] if t else None, where))
+    if not times:
+        lines.append(f"Press **Profile** to time every layer of both networks ({about(mobilenet_profile)}).")
+    return {"plot": mobilenet.figure_shares(results), "text": "\n\n".join(lines)}
+
+
+@takes()
+def mobilenet_counts() -> dict:
+    return _mobilenet(None)
+
+
+@takes(seconds=3)
+def mobilenet_profile(report=None) -> dict:
+    times = {}
+    for i, (name, build) in enumerate(mobilenet.NETS.items()):
+        if report:
+            report(i / len(mobilenet.NETS), f"timing every layer of {name}")
+        times[name] = mobilenet.timed(build, device=get_device())
+    return _mobilenet(times)

@@ -22,6 +22,8 @@ from torchvision.models import get_model, get_model_weights
 from demos.common.device import device_label, time_forward
 from demos.common.plotstyle import PALETTE, style
 
+from . import labels as L
+
 ZOO = (  # label, torchvision name, input size
     ("AlexNet", "alexnet", 224), ("VGG-16", "vgg16", 224), ("GoogLeNet", "googlenet", 224),
     ("Inception-v3", "inception_v3", 299), ("ResNet-18", "resnet18", 224), ("ResNet-50", "resnet50", 224),
@@ -114,18 +116,34 @@ def save_latency(device, lat: dict[str, float]) -> None:
     p.write_text(json.dumps(lat, indent=1))
 
 
-def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
-    """Top-1 against operations (or measured latency); bubble area proportional to the parameters."""
-    fig = go.Figure()
+ZOO_W, ZOO_H = 640, 380  # the bubble chart's plotting area in px (half a row, 520 high, less margins)
+
+
+def label_layout(entries: list[Entry], x: str = "ops") -> dict:
+    """The bubbles' positions, sizes and axis ranges, and each label's textposition (``labels.place``): the
+    bubbles count as points of 0.6 of their diameter (their opaque core), so a label may touch a bubble's rim."""
     pmax = max(e.params for e in entries)
-    for e in entries:
-        xv = e.gmacs_meta if x == "ops" else e.latency_ms
-        if xv is None:
-            continue
+    shown = [e for e in entries if (e.gmacs_meta if x == "ops" else e.latency_ms) is not None]
+    xv = [e.gmacs_meta if x == "ops" else e.latency_ms for e in shown]
+    sizes = [12 + 70 * np.sqrt(e.params / pmax) for e in shown]
+    x_range = L.padded(xv, True, 0.12)
+    y_range = L.padded([e.top1 for e in shown], False, 0.12)
+    pos = L.place(xv, [e.top1 for e in shown], [e.label for e in shown], log_x=True, width=ZOO_W, height=ZOO_H,
+                  font=14, sizes=[0.6 * s for s in sizes], x_range=x_range, y_range=y_range)
+    return {"shown": shown, "x": xv, "sizes": sizes, "pos": pos, "x_range": x_range, "y_range": y_range}
+
+
+def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
+    """Top-1 against operations (or measured latency); bubble area proportional to the parameters; each label
+    placed beside its bubble where it overlaps no other label or bubble (the hover names every model)."""
+    fig = go.Figure()
+    lay = label_layout(entries, x)
+    shown, xv, sizes, pos, x_range, y_range = (lay[k] for k in ("shown", "x", "sizes", "pos", "x_range", "y_range"))
+    for e, v, size, p in zip(shown, xv, sizes, pos):
         fig.add_trace(go.Scatter(
-            x=[xv], y=[e.top1], mode="markers+text", name=e.label, text=[e.label], textposition="top center",
-            textfont=dict(size=14), showlegend=False,
-            marker=dict(size=12 + 70 * np.sqrt(e.params / pmax), color=FAMILY_COLORS.get(e.label, PALETTE[0]),
+            x=[v], y=[e.top1], mode="markers+text", name=e.label, text=[e.label if p else ""],
+            textposition=p or "top center", textfont=dict(size=14), showlegend=not p,  # no room: in the legend
+            marker=dict(size=size, color=FAMILY_COLORS.get(e.label, PALETTE[0]),
                         opacity=0.65, line=dict(color="black", width=1)),
             hovertemplate=(f"{e.label}<br>top-1 {e.top1:.1f} %<br>{e.gmacs_meta:.2f} GMACs<br>{e.params / 1e6:.1f} M "
                            f"params<br>" + (f"{e.latency_ms:.1f} ms" if e.latency_ms else "") + "<extra></extra>")))
@@ -135,8 +153,9 @@ def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
     else:
         fig.update_xaxes(title_text="measured latency, batch 1 (ms, log)", type="log")
         title = "ImageNet top-1 vs measured latency on this device"
-    fig.update_yaxes(title_text="top-1 accuracy (%)")
-    return style(fig, title, height=520)
+    fig.update_xaxes(range=L.plotly_range(x_range, True))
+    fig.update_yaxes(title_text="top-1 accuracy (%)", range=L.plotly_range(y_range, False))
+    return style(fig, title, height=520, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
 
 
 def rows(entries: list[Entry]) -> list[dict]:
