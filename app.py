@@ -10,14 +10,16 @@ from demos.common import gpu  # noqa: F401,I001  first: on ZeroGPU, `spaces` mus
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import logging
 import os
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from demos.common import files, ui, worker
+from demos.common import files, pool, sessions, ui, worker
 from demos.common.gpu import ON_ZERO_GPU
 from demos.common.device import configure_threads, where_label
 from demos.common.images import MAX_BYTES
@@ -180,11 +182,15 @@ def launch_kwargs() -> dict:
         footer_links=["api", "settings"],
         # the named endpoints are also MCP tools (/gradio_api/mcp/), described by their views' docstrings
         mcp_server=True,
+        # the page, rendered once per origin and sent as it is (demos/common/sessions.py: it was half of the
+        # server's time while a class of 40 opened it)
+        app_kwargs={"middleware": [Middleware(sessions.PageCache)]},
     )
 
 
 def make_demo() -> gr.Blocks:
     configure_threads()  # one torch thread per request: the queue's two slots use both cores
+    sessions.share_session_template()  # a new session copies its component configs from one template
     demo = build_app()
     # max_size: a page open sends 3 events (first views, keypoints, ?tab=); 64 turned 17 of 40 students opening
     # within 10 s away with "503" (python -m bench classload), 256 leaves room for a class of 60 and its clicks
@@ -196,8 +202,16 @@ def make_demo() -> gr.Blocks:
 demo = make_demo()
 
 
+def quick_modules(names=TOPICS) -> tuple[str, ...]:
+    """The tabs' view modules, which each quick worker process imports before it takes its first call."""
+    return tuple(f"demos.{n}.views" for n in names if importlib.util.find_spec(f"demos.{n}.views") is not None)
+
+
 def warm_up(demo: gr.Blocks) -> None:
-    """At start-up, before the class arrives: the long-run worker process, then every first view."""
+    """At start-up, before the class arrives: the quick worker processes (``KPLAB_QUICK_WORKERS``, 0 = none) and
+    the long-run worker process, then every first view."""
+    if pool.wanted():
+        pool.start(quick_modules())
     if worker.wanted():
         worker.start()
     ui.warm_first_views(demo)
@@ -210,9 +224,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)  # one line per rejected input; tracebacks only for real faults
+    # Launch, then warm up: launch checks that the page answers within 3 s, and a warm-up computing beside it on a
+    # busy 2-core machine made that check fail ("When localhost is not accessible ...") and the app exit.
+    demo.launch(server_name=a.host, server_port=a.port, prevent_thread_lock=True, **launch_kwargs())
     if not ON_ZERO_GPU:  # on ZeroGPU the first views compute inside GPU calls, which need a visitor's request
         threading.Thread(target=warm_up, args=(demo,), name="kplab-warm", daemon=True).start()
-    demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
+    demo.block_thread()
 
 
 if __name__ == "__main__":

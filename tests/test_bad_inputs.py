@@ -17,11 +17,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from demos.architectures import views as AV
+from demos.bimodal import views as BV
+from demos.common.errors import UserInputError
+from demos.common.params import Choice, Flag, Many, Param, defaults
+from demos.dropout import views as DV
 from demos.keypoints import views as KV
+from demos.normalization import views as NV
+from demos.selu import views as SV
 
 EX = str(KV.EXAMPLES / KV.DEFAULT_EXAMPLE)
-KP = ["heatmap-s4", 20.0, ["argmax"], "l_wrist"]
-PEAKS = [20.5, 32.5, 1.0, 2.5, 40.5, 32.5, 0.9, 2.5, 0.0, 10.0, 3]
+KP = [KV.MODEL.default, KV.BETA.default, ["argmax"], KV.JOINT.default]
 LEAKS = [
     (re.compile(r"(/tmp/|/var/|/root/|/home/|[A-Z]:\\)"), "a path"),
     (re.compile(r"0x[0-9a-f]{6,}"), "an address"),
@@ -85,43 +91,85 @@ UPLOADS = [  # (file key, words the sentence must contain)
     ("too_large", "the limit is 25 MB"),
 ]
 
-CALLS = [  # (api name, args, words the sentence must contain)
-    ("/two_peaks", ["a"] + PEAKS[1:], "x₁ must be a number from 0 to 64"),
-    ("/two_peaks", [None] + PEAKS[1:], "x₁ must be a number from 0 to 64"),
-    ("/two_peaks", PEAKS[:9] + [1e9, 3], "β: inverse temperature must be a number from 0.1 to 200"),
-    ("/two_peaks", PEAKS[:9] + ["nan", 3], "β: inverse temperature must be a number"),
-    ("/two_peaks", PEAKS[:10] + [2.5], "window radius (cells) for the windowed integral must be a whole number"),
-    ("/two_peaks", PEAKS[:10] + [-1], "window radius"),
-    ("/two_peaks", PEAKS[:2] + [-1.0] + PEAKS[3:], "height₁ must be a number from 0 to 2"),
-    ("/two_peaks", PEAKS[:2] + [True] + PEAKS[3:], "height₁"),
-    ("/two_peaks", PEAKS[:2] + [[1, 2]] + PEAKS[3:], "height₁"),
-    ("/two_peaks", PEAKS[:2] + [0.0] + PEAKS[3:6] + [0.0] + PEAKS[7:], "flat"),
-    ("/exp_normalize", ["big"], "largest logit"),
-    ("/exp_normalize", [1e6], "largest logit β·max(heatmap) must be a number from 1 to 300"),
-    ("/batchnorm_steps", ["nope", 8, 1, 1.0, 0.0, True], "mini-batch must be one of"),
-    ("/batchnorm_steps", ["Gaussian", 0, 1, 1.0, 0.0, True], "batch size N must be a whole number from 1 to 64"),
-    ("/batchnorm_steps", ["Gaussian", 8, 9, 1.0, 0.0, True], "channel must be a whole number from 0 to 7"),
-    ("/batchnorm_steps", ["Gaussian", 8, 1, 1.0, 0.0, "maybe"], "show all steps at once must be true or false"),
-    ("/train_vs_eval", ["Gaussian", 4, 60, 0.0, 0.0, 0], "momentum m (torch's convention) must be a number from 0.01 to 1"),
-    ("/train_vs_eval", ["Gaussian", 4, 10_000, 0.1, 0.0, 0], "training steps must be a whole number from 1 to 80"),
-    ("/norm_variants", [0, 2, 3], "GroupNorm groups G (divides C = 8) must be one of"),
-    ("/dropout_steps", [1.5, 1000], "drop probability p must be a number from 0 to 1"),
-    ("/dropout_steps", [None, 1000], "drop probability p"),
-    ("/sgd_weight_decay_step", [0.1, -1], "λ (weight decay) must be a number from 0 to 1"),
-    ("/selu_field", [0.0, 0.0, 0.5, 2.0, 12, 1.0], "τ (sum of squared weights) must be a number from 0.1 to 2"),
-    ("/selu_deep", [10_000, 512, 0.5, 4.0], "depth (layers) must be a whole number from 1 to 64"),
-    ("/selu_deep", [32, 100_000, 0.5, 4.0], "width (units) must be a whole number from 16 to 1024"),
-    ("/blocks", [7, 28, 32], "channels C must be a whole number from 8 to 512"),
-    ("/blocks", [64, "x", 32], "input size (px) must be a whole number"),
-    ("/separable", ["star 7×7", 0, 64, 128, 56], "kernel must be one of"),
-    ("/skip_connections", [500, 300], "depth (conv layers) must be a whole number from 4 to 30"),
-    ("/analyse_image", [EX, "no-such-model", 20.0, ["argmax"], "l_wrist"], "Model must be one of"),
-    ("/analyse_image", [EX, "heatmap-s4", 0.0, ["argmax"], "l_wrist"], "β: inverse temperature of the soft-max must be"),
-    ("/analyse_image", [EX, "heatmap-s4", 20.0, ["median"], "l_wrist"], "Decoders drawn: 'median' is not one of"),
-    ("/analyse_image", [EX, "heatmap-s4", 20.0, ["argmax"], "elbow"], "Joint to zoom on must be one of"),
-    ("/analyse_image", [None, "heatmap-s4", 20.0, ["argmax"], "l_wrist"], "No image was given"),
-    ("/analyse_drawing", [None, "heatmap-s4", 20.0, ["argmax"], "l_wrist"], "sketchpad is empty"),
+CALLS = [  # (view, the values that differ from its defaults, what the sentence must say: None = the sentence of
+           # the one changed value's record, built from the record; text = words of a check the view makes itself)
+    (BV.two_peaks, {"x1": "a"}, None),
+    (BV.two_peaks, {"x1": None}, None),
+    (BV.two_peaks, {"beta": 1e9}, None),
+    (BV.two_peaks, {"beta": "nan"}, None),
+    (BV.two_peaks, {"radius": 2.5}, None),
+    (BV.two_peaks, {"radius": -1}, None),
+    (BV.two_peaks, {"h1": -1.0}, None),
+    (BV.two_peaks, {"h1": True}, None),
+    (BV.two_peaks, {"h1": [1, 2]}, None),
+    (BV.two_peaks, {"h1": 0.0, "h2": 0.0, "noise": 0.0}, "flat"),
+    (BV.exp_normalize, {"scale": "big"}, None),
+    (BV.exp_normalize, {"scale": 1e6}, None),
+    (NV.bn_steps, {"source": "nope"}, None),
+    (NV.bn_steps, {"batch": 0}, None),
+    (NV.bn_steps, {"channel": 9}, None),
+    (NV.bn_steps, {"show_all": "maybe"}, None),
+    (NV.train_vs_eval, {"momentum": 60}, None),
+    (NV.train_vs_eval, {"train_steps": 10_000}, None),
+    (NV.norm_variants, {"groups": 3}, None),
+    (DV.dropout_steps, {"p": 1.5}, None),
+    (DV.dropout_steps, {"p": None}, None),
+    (DV.sgd_weight_decay_step, {"wd": -1}, None),
+    (SV.selu_field, {"tau": 12}, None),
+    (SV.selu_deep, {"depth": 10_000}, None),
+    (SV.selu_deep, {"width": 100_000}, None),
+    (AV.blocks, {"c": 7}, None),
+    (AV.blocks, {"size": "x"}, None),
+    (AV.separable, {"kind": "star 7×7"}, None),
+    (AV.skip_connections, {"depth": 500}, None),
+    (KV.analyse_image, {"image": EX, "model": "no-such-model"}, None),
+    (KV.analyse_image, {"image": EX, "beta": 0.0}, None),
+    (KV.analyse_image, {"image": EX, "shown": ["median"]}, None),
+    (KV.analyse_image, {"image": EX, "joint": "elbow"}, None),
+    (KV.analyse_image, {"image": None}, "No image was given"),
+    (KV.analyse_drawing, {"sketch": None}, "sketchpad is empty"),
 ]
+
+
+def args_of(view, changed: dict) -> list:
+    """The view's default values with ``changed`` put in, in the order of its records (its API parameters)."""
+    keys = [r.key for r in view.params]
+    assert set(changed) <= set(keys), (view.__name__, changed)
+    return [changed.get(k, d) for k, d in zip(keys, defaults(view))]
+
+
+def record_sentence(rec) -> str:
+    """The start of the sentence a record refuses a value with (demos/common/params.py)."""
+    if isinstance(rec, Param):
+        return f"{rec.label} must be {rec.range_text}; got "
+    if isinstance(rec, Choice):
+        return f"{rec.label} must be one of "
+    if isinstance(rec, Flag):
+        return f"{rec.label} must be true or false; got "
+    assert isinstance(rec, Many), rec
+    return f"{rec.label}: "
+
+
+def must_say(view, changed: dict, must) -> str:
+    if must is not None:
+        return must
+    (key,) = changed.keys() - {"image", "sketch"}
+    return record_sentence(next(r for r in view.params if r.key == key))
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """{view name: its API name}, read from the tabs as the app builds them."""
+    import importlib
+
+    from tests.tab_checks import app_topics, build
+
+    names = {}
+    for topic in app_topics():
+        for fn in build(importlib.import_module(f"demos.{topic}.tab")).fns.values():
+            if fn.api_name:
+                names.setdefault(getattr(fn.fn, "__name__", None), "/" + fn.api_name)
+    return names
 
 
 def check_sentence(message: str, must: str):
@@ -149,15 +197,35 @@ def test_odd_but_readable_images_work(client, files, key):
     from gradio_client import handle_file
 
     result = client.predict(handle_file(files[key]), *KP, api_name="/analyse_image")
-    assert "Model **heatmap-s4**" in result[6]
+    assert f"Model **{KV.MODEL.default}**" in result[6]
 
 
-@pytest.mark.parametrize("api,args,must", CALLS, ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(CALLS)])
-def test_bad_api_calls(client, files, api, args, must):
+IDS = [f"{v.__name__}-{i}" for i, (v, _, _) in enumerate(CALLS)]
+
+
+@pytest.mark.parametrize("view,changed,must", CALLS, ids=IDS)
+def test_bad_api_calls(client, files, endpoint, view, changed, must):
     from gradio_client import handle_file
 
-    args = [handle_file(a) if a == EX else a for a in args]
-    check_sentence(refused(client, *args, api_name=api), must)
+    api = endpoint[view.__name__]
+    sent = api_parameters(client, api)  # session state (gr.State) is not a parameter of the API
+    args = [handle_file(a) if a == EX else a
+            for r, a in zip(view.params, args_of(view, changed)) if r.key in sent]
+    check_sentence(refused(client, *args, api_name=api), must_say(view, changed, must))
+
+
+def api_parameters(client, api: str) -> set[str]:
+    info = client.view_api(print_info=False, return_format="dict")["named_endpoints"][api]
+    return {p["parameter_name"] for p in info["parameters"]}
+
+
+@pytest.mark.parametrize("view,changed,must", [c for c in CALLS if c[2] is None],
+                         ids=[i for i, c in zip(IDS, CALLS) if c[2] is None])
+def test_each_record_refuses_its_bad_value_before_the_view_runs(view, changed, must):
+    """The same cases without a server: the record's own check refuses the value, with the sentence above."""
+    with pytest.raises(UserInputError) as e:
+        view.checked(*args_of(view, changed))
+    assert str(e.value).startswith(must_say(view, changed, must))
 
 
 def test_a_raw_call_with_missing_values_is_told_what_it_takes(app_url):

@@ -21,11 +21,11 @@ import gradio as gr
 import plotly.graph_objects as go
 from gradio.context import LocalContext
 
-from . import worker
+from . import pool, worker
 from .errors import UserInputError
 from .gpu import fallback_sentence, gpu as gpu_decorator
 from .params import Choice, Flag, Many, Opaque, Param, Update, about, gpu_seconds
-from .plotstyle import placeholder
+from .plotstyle import PlainFigure, placeholder
 
 log = logging.getLogger("kplab")
 
@@ -196,7 +196,7 @@ def serialized(values):
     from gradio.components.plot import PlotData
 
     def one(v):
-        return PlotData(type="plotly", plot=v.to_json()) if isinstance(v, go.Figure) else v
+        return PlotData(type="plotly", plot=v.to_json()) if isinstance(v, (go.Figure, PlainFigure)) else v
 
     return tuple(one(v) for v in values) if isinstance(values, tuple) else one(values)
 
@@ -219,6 +219,8 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
     wants_report = "report" in inspect.signature(raw).parameters
     if fn.quick:
         run = _reporting(raw, wants_report)
+        if not streams and not wants_report:  # in a quick worker process when the app has started them
+            run = _pooled(fn, run)
     else:
         keys = [r.key for r in records]
         run = gpu_decorator(_reporting(raw, wants_report),
@@ -258,6 +260,40 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
     call.__name__ = fn.__name__
     call.__doc__ = fn.__doc__
     return friendly(call, n_outputs=len(output_names))
+
+
+def _pooled(fn: Callable, local: Callable) -> Callable:
+    """A quick view computed in the quick worker processes (``demos.common.pool``) once the app has started them,
+    in this process otherwise: the same outputs (figures arrive as their JSON and go out as they are), the same
+    sentences (a ``UserInputError`` raised there is raised here again), session state written back in place."""
+
+    def run(**kw):
+        if not pool.started():
+            return local(**kw)
+        try:
+            return _from_pool(pool.run(fn, kw))
+        except UserInputError as e:
+            if getattr(e, "outputs", None) is not None:
+                e.outputs = _from_pool(e.outputs)
+            raise
+        except pool.WorkerLost as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    return run
+
+
+def _from_pool(result):
+    """A worker's outputs for Gradio: each figure's JSON (``pool.FigureJSON``) as Gradio's PlotData."""
+    from gradio.components.plot import PlotData
+
+    def one(v):
+        if isinstance(v, pool.FigureJSON):
+            return PlotData(type="plotly", plot=str(v))
+        if isinstance(v, Update) and isinstance(v.get("value"), pool.FigureJSON):
+            return Update({**v, "value": one(v["value"])})
+        return v
+
+    return {k: one(v) for k, v in result.items()} if isinstance(result, dict) else result
 
 
 def _reporting(raw: Callable, wants_report: bool) -> Callable:
