@@ -43,7 +43,7 @@ MODEL = Choice("model", "model", tuple((kp.MODELS[n].label, n) for n in bias.hea
                bias.heatmap_models()[0], help="a bundled model with heatmaps (its held-out maps)")
 
 
-@takes(MODEL, seconds=4)
+@takes(MODEL, seconds=1.0)
 def debias_on_model(model) -> dict:
     """Soft-argmax against Debias-IPR on one bundled model's heatmaps of 64 held-out images, at beta 1, 5 and 20.
 
@@ -69,7 +69,8 @@ SEED = Param("seed", "first figure", 0, 999, 0, 1, integer=True,
 
 
 def _jitter_seconds(frames, **_):
-    return jitter.FIGURES * (1.3 + 0.035 * frames)
+    # CPU seconds measured with one torch thread: 2.0-2.3 s at 40 frames, 2.8-3.3 s at 60 (3 figures)
+    return jitter.FIGURES * (0.15 + 0.015 * frames)
 
 
 @takes(J_MODEL, JOINT, SPEED, FRAMES, SEED, seconds=_jitter_seconds)
@@ -104,8 +105,10 @@ THRESHOLD = Param("threshold", "peak threshold", 0.1, 0.9, 0.3, 0.05,
                   help="a local maximum of a joint's map above this is a candidate (bottom-up)")
 
 
-def _grouping_seconds(scenes, **_):
-    return 1.5 + 0.9 * scenes
+def _grouping_seconds(scenes, threshold, **_):
+    # CPU seconds measured with one torch thread: 1.3-1.7 s for 5 scenes, 2.4-2.8 s for 10 at threshold 0.3;
+    # a low threshold finds more candidates to group: 4.3 s for 10 scenes at 0.1
+    return (0.5 + 0.2 * scenes) * (1 + 4 * max(0.0, 0.3 - threshold))
 
 
 @takes(G_MODEL, SCENES, THRESHOLD, seconds=_grouping_seconds)
@@ -127,4 +130,4 @@ def grouping_run(g_model, scenes, threshold) -> dict:
     return {"curves": grouping.figure_curves(agg), "scene": grouping.figure_scene(g_model, 0, 2, threshold),
             "text": grouping.summary(agg) + "\n\n" + grouping.table(agg) +
             "\n\n*Top-down's boxes come from the true keypoints (a perfect detector, not timed); milliseconds are "
-            "this server's wall-clock time, median of 3 runs per scene.*"}
+            f"the CPU time of the computing thread on this server, median of {grouping.REPEATS} runs per scene.*"}

@@ -37,7 +37,7 @@ def test_about_texts_come_from_the_declared_costs():
 
 def test_declared_costs_stay_under_30_s_at_the_worst_settings():
     assert V.jitter_run.seconds(frames=V.FRAMES.hi) < 30
-    assert V.grouping_run.seconds(scenes=V.SCENES.hi) < 30
+    assert V.grouping_run.seconds(scenes=V.SCENES.hi, threshold=V.THRESHOLD.lo) < 30
 
 
 def test_every_view_says_what_it_returns():
