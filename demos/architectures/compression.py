@@ -43,7 +43,7 @@ SPARSITIES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
 CRITERIA = {"magnitude": "pruned weights: magnitude", "random": "pruned weights: random",
             "channel_l1": "pruned channels: L1 norm"}
 SEEDS = (0, 1, 2)
-PROBE = 16  # held-out renders that show which input channels a channel pruning left at exactly zero
+PROBE = 8  # held-out renders that show which input channels a channel pruning left at exactly zero
 INDEX_BITS = {nn.Conv2d: 8, nn.Linear: 5}  # Deep Compression's gaps: 8 bits for conv, 5 for FC layers
 
 DC_SPARSITY = Param("dc_sparsity", "pruned (fraction of weights)", 0.0, 0.95, 0.5, 0.05,
@@ -588,7 +588,12 @@ def _shared(values: torch.Tensor, kept: torch.Tensor, bits: int):
         c, _ = kmeans_1d(kept, k)
         if has_zero:
             c = torch.sort(torch.cat([c, torch.zeros(1)])).values
-    return c, (values[:, None] - c[None]).abs().argmin(1)
+    return c, nearest(values, c)
+
+
+def nearest(values: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Each value's nearest centroid in the sorted codebook ``c`` (by the midpoints between neighbours)."""
+    return torch.bucketize(values, (c[1:] + c[:-1]) / 2)
 
 
 def deep_compression(model_name: str, sparsity: float, bits: int, n: int = 200) -> list[dict]:
@@ -605,7 +610,7 @@ def deep_compression(model_name: str, sparsity: float, bits: int, n: int = 200) 
         keep = w != 0
         c, codes = _shared(lay["values"], w[keep], bits)
         with torch.no_grad():
-            qmod.weight[keep] = c[(w[keep][:, None] - c[None]).abs().argmin(1)]  # every kept weight -> its centroid
+            qmod.weight[keep] = c[nearest(w[keep], c)]  # every kept weight -> its centroid
         book = 32 * c.numel()
         overhead = lay["bits"] - lay["values"].numel() * (32 + (lay["index_bits"] if lay["format"] == "sparse" else 0))
         if lay["format"] == "sparse":
