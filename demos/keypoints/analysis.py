@@ -6,6 +6,7 @@ the image, what the model sees), pixel i spanning [i, i+1).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -124,6 +125,42 @@ def map_peaks(m: np.ndarray, stride: float, rel: float = 0.3, min_distance: int 
              (float(m[y, x]) - lo) / top if top > 0 else 1.0) for x, y in kept]
 
 
+# -- out of distribution: is this image like the renders the bundled models learned from? ----------------------
+OOD_SHARE = 0.95  # flag an image whose maps peak lower than on at least this share of the held-out renders
+OOD_SEEDS = tuple(range(1_000_200, 1_000_328))  # 128 held-out renders that set the reference (not the tests' ones)
+
+
+def peak_score(heatmaps: np.ndarray, head_type: str, beta: float) -> float:
+    """How peaked a model's maps (K, H, W) are: the median over joints of each map's peak, the raw map's for MSE
+    heatmaps (target height 1), the soft-max probability's at the model's own beta for integral heads (their maps
+    are logits). Read from the forward pass the tab already made: no extra one."""
+    h = torch.as_tensor(np.asarray(heatmaps, dtype=np.float32))[None]
+    peaks = decoders.softmax2d(h, beta).flatten(2).amax(-1) if head_type == "integral" else h.flatten(2).amax(-1)
+    return float(peaks[0].median())
+
+
+@functools.lru_cache(maxsize=16)
+def ood_reference(model) -> tuple[float, ...]:
+    """The model's peak scores on the held-out renders OOD_SEEDS, sorted (one batched pass, once per model and
+    process)."""
+    from .training import dataset, predict_heatmaps
+
+    images, _, _ = dataset(OOD_SEEDS, model.variant, model.input_size)
+    _, hms = predict_heatmaps(model, images)
+    return tuple(sorted(peak_score(h.numpy(), model.head_type, float(model.beta)) for h in hms))
+
+
+def ood_sentence(score: float, reference, head_type: str) -> str:
+    """One sentence when the maps peak lower than on at least OOD_SHARE of the held-out renders (else "")."""
+    share = float(np.mean(np.asarray(reference) > score))
+    if share < OOD_SHARE:
+        return ""
+    what = "heatmap peaks" if head_type == "heatmap" else "peak probabilities"
+    return (f"This image looks unlike the training renders: its {what} (median over joints {score:.2f}) are lower "
+            f"than on {share:.0%} of {len(reference)} held-out renders, so these keypoints may be nonsense; for a "
+            "photo of a person, pick the photo model.")
+
+
 def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per decoder") -> go.Figure:
     """The image with each decoder's keypoints and skeleton in its own colour, plus ground truth."""
     S = pred.image.shape[0]
@@ -157,7 +194,24 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
               "yaxis": {"range": [S, 0], "showgrid": False, "scaleanchor": "x", "title": {"text": "y (input px)"}},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
               "margin": {"l": 60, "r": 20, "t": 60, "b": 140}}
+    warning = pred.extra.get("warning")
+    if warning:  # on the figure itself, so it is seen wherever the figure is (presentation mode clamps text)
+        layout["annotations"] = [{"text": "<br>".join(_wrap(warning, 70)), "xref": "paper", "yref": "paper",
+                                  "x": 0.5, "y": 0.02, "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                                  "align": "left", "bgcolor": "rgba(255,255,255,0.88)", "bordercolor": "#D55E00",
+                                  "borderwidth": 2, "font": {"size": 14, "color": "#000000"}}]
     return figure(data, layout, title, height=600)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return lines + ([cur] if cur else [])
 
 
 def grid_figure(pred: Prediction, which: str = "heatmaps") -> go.Figure:

@@ -171,6 +171,12 @@ def compute(state, model_name, beta, shown, joint) -> dict:
         pred = analysis.predict(loaded.model, img, beta, truth=truth, visible=vis, forwarded=outputs[model_name])
         if state.get("figures") is not None:
             pred.extra["figures"] = state["figures"]
+        if pred.heatmaps is not None:  # how peaked the maps are, against the held-out renders' (no extra pass)
+            m = loaded.model
+            warning = analysis.ood_sentence(analysis.peak_score(pred.heatmaps, m.head_type, float(m.beta)),
+                                            analysis.ood_reference(m), m.head_type)
+            if warning:
+                pred.extra["warning"] = warning
         note = (f"Model **{model_name}**: {loaded.model.describe()} — loaded from "
                 f"{'the Hub' if loaded.source.startswith('hub') else 'the bundled copy'} ({loaded.where})"
                 f"{'; ' + loaded.note if loaded.note else ''}.")
@@ -189,6 +195,8 @@ def compute(state, model_name, beta, shown, joint) -> dict:
         note += " Direct regression has no heatmaps: it outputs the 28 numbers from FC layers."
     table = analysis.joint_table(pred)
     state["model"] = model_name
+    if pred.extra.get("warning"):
+        note = f"**{pred.extra['warning']}**\n\n" + note
     out |= {"table": table, "csv": write_table_csv(table.to_csv(index=False)),
             "summary": note + "\n\n" + analysis.summary_text(pred), "joint": Update(choices=names, value=names[k])}
     return out

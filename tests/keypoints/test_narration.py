@@ -290,3 +290,82 @@ def test_skip_text_states_an_order_only_beyond_the_spread(rows, head, stride):
     assert ("the ¼ skip is unused" in text) == (stride == 8 and quarter["delta_px"] == 0)
     assert "| ⅛ (16×16) | 96 → 48 | 71,808 | 96 → 48 | 80,784 |" in text
     assert "Together: 89,856 parameters for this backbone's steps, 101,016 for U-Net's" in text
+
+
+# -- "this image looks unlike the training renders" (#26 item 1) -------------------------------------------------
+@settings(max_examples=N, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=20, max_size=200), st.floats(0, 1),
+       st.sampled_from(["heatmap", "integral"]))
+def test_ood_sentence_states_the_measured_share(reference, score, head):
+    text = analysis.ood_sentence(score, reference, head)
+    share = sum(r > score for r in reference) / len(reference)
+    assert bool(text) == (share >= analysis.OOD_SHARE)
+    if text:
+        assert f"(median over joints {score:.2f})" in text and f"lower than on {share:.0%} of {len(reference)}" in text
+        assert "photo model" in text
+
+
+def _cup(seed):
+    from PIL import Image, ImageDraw
+
+    r = np.random.default_rng(seed)
+    im = Image.new("RGB", (256, 256), tuple(int(v) for v in r.integers(150, 256, 3)))
+    d = ImageDraw.Draw(im)
+    col = tuple(int(v) for v in r.integers(0, 200, 3))
+    x0, y0 = int(r.integers(40, 80)), int(r.integers(50, 90))
+    d.rectangle([x0, y0, x0 + 110, y0 + 130], fill=col, outline=(0, 0, 0), width=3)  # the cup
+    d.ellipse([x0 + 95, y0 + 30, x0 + 150, y0 + 90], outline=col, width=12)  # its handle
+    d.ellipse([x0 - 20, y0 + 120, x0 + 140, y0 + 150], fill=(230, 230, 230), outline=(0, 0, 0), width=2)  # saucer
+    return im
+
+
+def _noise(seed):
+    from PIL import Image
+
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 256, (128, 128, 3), dtype=np.uint8))
+
+
+def _texture(seed):
+    from PIL import Image
+
+    r = np.random.default_rng(seed)
+    x = np.linspace(0, 1, 128)
+    f, ph = r.uniform(3, 20, 2), r.uniform(0, 6, 2)
+    z = (np.sin(2 * np.pi * f[0] * x[None] + ph[0]) * np.sin(2 * np.pi * f[1] * x[:, None] + ph[1]) + 1) / 2
+    c = r.uniform(0, 255, (2, 3))
+    a = z[..., None] * c[0] + (1 - z[..., None]) * c[1] + r.normal(0, 20, (128, 128, 3))
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("model", ["heatmap-s4", "integral-s4"])
+def test_ood_rule_separates_renders_from_photos_and_other_images(model):
+    """The rule (maps flatter than on 95 % of 128 held-out renders) on the two kinds: 40 other held-out renders
+    are rarely flagged; the bundled astronaut photo and generated cups, noise and textures are."""
+    from PIL import Image
+
+    import demos.keypoints as kp
+
+    m = V._model(model).model
+    ref = analysis.ood_reference(m)
+
+    def flagged(img):
+        _, out = analysis.forward(m, img)
+        return bool(analysis.ood_sentence(analysis.peak_score(out["heatmaps"][0].numpy(), m.head_type,
+                                                              float(m.beta)), ref, m.head_type))
+
+    renders = [Image.fromarray(kp.render(s, variant=m.variant).image) for s in range(1_000_400, 1_000_440)]
+    assert not set(range(1_000_400, 1_000_440)) & set(analysis.OOD_SEEDS)
+    assert sum(map(flagged, renders)) <= 6  # 15 %: the rule's own rate is 5 % of the reference renders
+    assert flagged(Image.open(V.EXAMPLES / "photo-astronaut-eileen-collins.jpg").convert("RGB"))
+    others = [f(i) for f in (_cup, _noise, _texture) for i in range(3)]
+    assert sum(map(flagged, others)) >= 8, "9 generated non-figure images"
+
+
+def test_the_photo_says_so_on_the_figure_and_a_render_does_not():
+    photo = V.analyse_image(str(V.EXAMPLES / "photo-astronaut-eileen-collins.jpg"), "heatmap-s4", 20.0,
+                            ["argmax"], "l_wrist")
+    notes = photo["overlay"].to_plotly_json()["layout"].get("annotations", [])
+    assert any("unlike the training renders" in a["text"] for a in notes)
+    assert photo["summary"].startswith("**This image looks unlike the training renders")
+    render = V.analyse_image(str(V.EXAMPLES / V.DEFAULT_EXAMPLE), "heatmap-s4", 20.0, ["argmax"], "l_wrist")
+    assert "unlike the training renders" not in render["summary"]

@@ -98,6 +98,49 @@ def test_photo_model_offline_says_why_in_plain_words():
     assert "Error" not in str(e.value) and "/" not in str(e.value)
 
 
+OFFLINE = "The photo model's weights (Keypoint R-CNN, 226 MB) are not available here: offline."
+
+
+def test_photo_model_offline_keeps_the_page_consistent(monkeypatch):
+    """#26 item 2: choosing the photo model offline is refused once (one sentence), the dropdown and beta go back
+    to the bundled model the figure shows, and a new image with the photo model still selected is analysed by
+    that bundled model, with a first sentence that says so."""
+    monkeypatch.setattr(photo, "load_photo_model", lambda device=None: (None, OFFLINE))
+    st_ = V.analyse_image(str(EX), "integral-s8", 1.0, SHOWN, "l_wrist")["state"]
+    assert st_["model"] == "integral-s8"
+    with pytest.raises(UserInputError, match="not available here") as e:
+        V.change_model(st_, V.PHOTO, SHOWN, "l_wrist")
+    out = e.value.outputs
+    assert out["model"] == "integral-s8" and out["beta"] == 1.0 and out["state"]["model"] == "integral-s8"
+    assert out["summary"].startswith("**Not the photo model**") and "integral-s8" in out["summary"]
+    # the browser sends the same choice twice (select, then blur): the second one is not a second toast
+    again = V.change_model(out["state"], V.PHOTO, SHOWN, "l_wrist")
+    assert again["model"] == "integral-s8"
+    # a new upload while the photo model is selected: that image, analysed by the model shown before
+    with pytest.raises(UserInputError) as e:
+        V.analyse_image(str(V.EXAMPLES / "default-stick-1000011.png"), V.PHOTO, 1.0, SHOWN, "l_wrist")
+    out = e.value.outputs
+    assert out["model"] in [n for _, n in V.MODEL.options if n != V.PHOTO]
+    assert out["state"]["truth"] is not None  # the new image's ground truth: it is the new image
+    assert "Mean error to ground truth" in out["summary"]
+
+
+def test_a_refusal_updates_the_page_through_the_handler(monkeypatch):
+    """ui.handler packs a refusal's outputs for a person's page (friendly shows them with one warning)."""
+    from demos.common import ui
+
+    monkeypatch.setattr(photo, "load_photo_model", lambda device=None: (None, OFFLINE))
+    names = ["model", "beta", "state"]
+    h = ui.handler(V.change_model, names)
+    monkeypatch.setattr(ui, "from_person", lambda: True)
+    warned = []
+    monkeypatch.setattr(ui.gr, "Warning", lambda msg: warned.append(msg))
+    model, beta, state = h({"model": "heatmap-s8"}, V.PHOTO, SHOWN, "l_wrist")
+    assert model == "heatmap-s8" and beta == 20.0 and state["model"] == "heatmap-s8" and len(warned) == 1
+    h(state, V.PHOTO, SHOWN, "l_wrist")  # the same click's second event
+    assert len(warned) == 1
+
+
 def test_photo_model_with_no_person(monkeypatch):
     torch.manual_seed(0)
     model = photo.build_model(min_size=128, max_size=160).eval()
