@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -93,15 +94,82 @@ def test_kaiming_selu_is_not_lecun():
     assert abs(lecun["var"][-1] - 1) < 0.15 and kaiming["var"][-1] < 0.3
 
 
-@pytest.mark.parametrize("kw", [dict(depth=0), dict(depth=10_000), dict(width=1), dict(width=100_000)])
-def test_limits(kw):
-    with pytest.raises(UserInputError):
-        C.run_deep(["SELU"], **{"depth": 4, "width": 8, **kw})
+@pytest.mark.parametrize("kw", [dict(depth=0), dict(depth=10_000), dict(width=1), dict(width=100_000),
+                                dict(mean0=float("nan")), dict(var0=0.0)])
+def test_limits_are_the_records(kw):
+    """Ranges live in the records only (no second check in compute.py); the sentence is the record's."""
+    from demos.selu import views as V
+
+    (key, value), = kw.items()
+    rec = next(r for r in V.selu_deep.params if r.key == key)
+    with pytest.raises(UserInputError, match=re.escape(f"{rec.label} must be {rec.range_text}")):
+        V.selu_deep.checked(**{"depth": 4, "width": 16, "mean0": 0.0, "var0": 1.0, **kw})
 
 
-def test_nan_input_is_refused():
-    with pytest.raises(UserInputError):
-        C.run_deep(["SELU"], depth=2, width=8, mean0=float("nan"))
+@given(mu=st.floats(-3, 3), nu=st.floats(0.05, 8.0), omega=st.floats(-1, 1), tau=st.floats(0.1, 2.0))
+@settings(max_examples=200, deadline=None)
+def test_scalar_g_is_the_tensor_g(mu, nu, omega, tau):
+    """#29: the iteration's g (math module, one float at a time) gives the tensor version's numbers."""
+    m, v = C.g(mu, nu, omega, tau)
+    ms, vs = C.g_scalar(mu, nu, omega, tau)
+    assert ms == pytest.approx(float(m), rel=1e-12, abs=1e-13)
+    assert vs == pytest.approx(float(v), rel=1e-12, abs=1e-13)
+
+
+def _iterate_torch(mu0, nu0, omega, tau, steps):
+    """The former implementation: g on float64 tensors, one step at a time."""
+    path = [(mu0, nu0)]
+    mu, nu = torch.tensor(mu0, dtype=torch.float64), torch.tensor(nu0, dtype=torch.float64)
+    for _ in range(steps):
+        mu, nu = C.g(mu, nu.clamp_min(1e-12), omega, tau)
+        if not (torch.isfinite(mu) and torch.isfinite(nu)):
+            break
+        path.append((float(mu), float(nu)))
+    return np.array(path)
+
+
+@pytest.mark.parametrize("omega,tau", [(0.0, 1.0), (0.3, 1.2), (-0.8, 0.4), (1.0, 2.0), (0.1, 1.05), (-1.0, 0.1)])
+def test_iteration_and_fixed_point_match_the_tensor_iteration(omega, tau):
+    fast = C.iterate(0.5, 2.0, omega, tau, 50)
+    slow = _iterate_torch(0.5, 2.0, omega, tau, 50)
+    assert fast.shape == slow.shape and np.allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    fp = C.fixed_point(omega, tau)
+    ref = _iterate_torch(0.0, 1.0, omega, tau, 500)
+    if fp is not None:
+        assert np.allclose(fp, ref[-1], rtol=1e-12, atol=1e-12)
+
+
+def test_the_default_field_is_the_papers_fixed_point():
+    """docs/facts.md 5: (0, 1) is the fixed point for ω = 0, τ = 1, and the Jacobian's largest singular value is 0.788."""
+    fp = C.fixed_point(0.0, 1.0)
+    assert np.allclose(fp, [0.0, 1.0], atol=1e-10)
+    fig, text = C.figure_field(0.0, 1.0)
+    assert "(0.0000, 1.0000)" in text and "0.7877" in text and "attracts" in text
+
+
+@given(mu=st.floats(-2, 2), nu=st.floats(0.01, 10), sv=st.floats(0, 3), none=st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_field_text_says_attracts_only_below_one(mu, nu, sv, none):
+    text = C.field_text(None if none else np.array([mu, nu]), None if none else sv)
+    if none:
+        assert "No stable fixed point" in text
+        return
+    assert ("it attracts" in text) == (sv < 1) and f"**{sv:.4f}**" in text
+
+
+def test_plain_figures_are_the_same_picture():
+    """The field and the cobweb are plain dicts (no go.Figure on the slider's path); a go.Figure made from them is the
+    figure the former code built."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from demos.common.plotstyle import figure
+
+    for fig in (C.figure_field(0.2, 1.1, (0.5, 2.0), 12)[0], C.figure_cos(0.3, 12)):
+        assert not isinstance(fig, go.Figure)
+        rebuilt = figure(fig["data"], {k: v for k, v in fig["layout"].items() if k != "template"})
+        assert json.loads(go.Figure(dict(fig)).to_json()) == json.loads(rebuilt.to_json())
 
 
 def test_own_generator_dropouts_match_torch_in_distribution():
