@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 import urllib.request
+
+T0 = time.perf_counter()
 
 from demos.common import gpu  # first, as in app.py: imports spaces before torch
 
@@ -38,6 +42,7 @@ API = os.environ["SPACES_ZERO_DEVICE_API_URL"]
 
 
 def phase(name: str) -> None:
+    print(f"phase {name} at {time.perf_counter() - T0:.1f} s", file=sys.stderr, flush=True)
     urllib.request.urlopen(urllib.request.Request(f"{API}/kplab/phase?name={name}", method="POST"), timeout=5)
 
 
