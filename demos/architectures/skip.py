@@ -28,10 +28,13 @@ from demos.common.tasks import bars
 
 from .spread import Spread, order_sentence
 
-# time grows as depth x steps: about 3.3 ms per layer and step for one seed on 2 cores (`python -m bench worst`:
-# 40 x 300 took 39.5 s); three seeds as one grouped network cost about the same (measured: see the view's cost)
+# Time grows as depth x steps. One seed at batch 32 took about 3.3 ms per layer and step on 2 cores (`python -m bench
+# worst`: 40 x 300 in 39.5 s). The grouped network is compute-bound: three seeds at batch 32 took 3.1x one seed's
+# time (6 x 50 steps, same sitting), so batches are 16 and the steps end at 160: 30 x 160 costs about
+# 1.5 x 3.3 ms x 4800 = 24 s (the view's declared cost).
 DEPTH = Param("depth", "depth (conv layers)", 4, 30, 30, 1, integer=True)
-STEPS = Param("steps", "steps", 50, 250, 200, 10, integer=True)
+STEPS = Param("steps", "steps", 50, 160, 150, 10, integer=True)
+BATCH = 16
 SEEDS = (0, 1, 2)
 WIDTH = 8
 KINDS = ("plain", "residual")
@@ -84,7 +87,7 @@ class Grouped(nn.Module):
                          for conv in self.convs]).T
 
 
-def train_stream(depth: int = 30, steps: int = 200, batch: int = 32, lr: float = 1e-3, seeds=SEEDS,
+def train_stream(depth: int = 30, steps: int = 150, batch: int = BATCH, lr: float = 1e-3, seeds=SEEDS,
                  every: int = 10, device="cpu"):
     """Train the plain and the residual network for every seed (seed s: initial weights and batches from s, Adam).
     Yields (step, losses {kind: (seeds, steps so far) array}, grads {kind: (seeds, depth) array}) every ``every``

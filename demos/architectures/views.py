@@ -168,8 +168,8 @@ def separable(kind, index, cin, cout, conv_size) -> dict:
     return {"plot": separable_convs.figure_rank1(k, r, kind), "text": text}
 
 
-# measured with bench/arch_costs.py on 2 cores (see the README's live-panel table): 3 seeds as one grouped network
-@takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 25 * depth * steps / (30 * 250))
+# three seeds as one grouped network at batch 16: about 5 ms per layer and step on 2 cores (skip_nets.STEPS' note)
+@takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 0.005 * depth * steps)
 def skip_connections(depth, steps, report=None):
     for step, losses, grads in skip_nets.train_stream(depth, steps, device=get_device(), every=max(10, steps // 20)):
         if report:
