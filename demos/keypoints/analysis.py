@@ -141,13 +141,34 @@ def peak_score(heatmaps: np.ndarray, head_type: str, beta: float) -> float:
 
 @functools.lru_cache(maxsize=16)
 def ood_reference(model) -> tuple[float, ...]:
-    """The model's peak scores on the held-out renders OOD_SEEDS, sorted (one batched pass, once per model and
-    process)."""
-    from .training import dataset, predict_heatmaps
+    """The model's peak scores on the held-out renders OOD_SEEDS, sorted: one batched pass the first time, then
+    kept in memory and on disk (training.CACHE, keyed by the weights' checksum), so a process or a quick worker
+    that starts later reads them instead of computing them again."""
+    import hashlib
+    import json
+    import os
 
+    from .training import CACHE, dataset, predict_heatmaps
+
+    with torch.no_grad():
+        digest = hashlib.sha1(b"".join(p.detach().cpu().numpy().tobytes() for p in model.parameters()))
+    digest.update(repr((model.head_type, float(model.beta), OOD_SEEDS)).encode())
+    path = CACHE / f"ood-{digest.hexdigest()[:16]}.json"
+    try:
+        return tuple(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        pass
     images, _, _ = dataset(OOD_SEEDS, model.variant, model.input_size)
     _, hms = predict_heatmaps(model, images)
-    return tuple(sorted(peak_score(h.numpy(), model.head_type, float(model.beta)) for h in hms))
+    scores = tuple(sorted(peak_score(h.numpy(), model.head_type, float(model.beta)) for h in hms))
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(scores))
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: computed per process, as before
+        pass
+    return scores
 
 
 def ood_sentence(score: float, reference, head_type: str) -> str:

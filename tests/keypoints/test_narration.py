@@ -369,3 +369,18 @@ def test_the_photo_says_so_on_the_figure_and_a_render_does_not():
     assert photo["summary"].startswith("**This image looks unlike the training renders")
     render = V.analyse_image(str(V.EXAMPLES / V.DEFAULT_EXAMPLE), "heatmap-s4", 20.0, ["argmax"], "l_wrist")
     assert "unlike the training renders" not in render["summary"]
+
+
+def test_ood_reference_is_kept_on_disk_per_weights(monkeypatch, tmp_path):
+    from demos.keypoints import training
+
+    m = V._model("integral-s8").model
+    monkeypatch.setattr(training, "CACHE", tmp_path)
+    analysis.ood_reference.cache_clear()
+    first = analysis.ood_reference(m)
+    assert len(first) == len(analysis.OOD_SEEDS) and list(first) == sorted(first)
+    assert len(list(tmp_path.glob("ood-*.json"))) == 1
+    analysis.ood_reference.cache_clear()
+    monkeypatch.setattr(training, "predict_heatmaps", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    assert analysis.ood_reference(m) == first  # read back, not computed again
+    analysis.ood_reference.cache_clear()
