@@ -15,6 +15,7 @@ import inspect
 import logging
 import os
 import threading
+from pathlib import Path
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -45,28 +46,52 @@ CSS = """
 #kplab-header h1 { margin: 0; font-size: 1.9rem; white-space: nowrap; }
 .kplab-device { font-size: 1.05rem; padding: 0.2rem 0.7rem; border-radius: 0.5rem;
                 background: #e8f1fb; color: #0b3d6e; border: 1px solid #9cc3e8; }
-body.kplab-present .gradio-container { --text-xxs: 14px; --text-xs: 16px; --text-sm: 18px;
-    --text-md: 21px; --text-lg: 24px; --text-xl: 30px; --text-xxl: 36px; font-size: 21px; }
-body.kplab-present .prose { font-size: 21px !important; }
-body.kplab-present .js-plotly-plot .main-svg text { font-size: 115%; }
-/* Presentation mode puts each tab's main figure on the first screen of a 1280x720 projector: the header is
-   compact, a tab's explanation shows one line (hover or focus it for the rest), widgets drop their help lines. */
-body.kplab-present #kplab-header h1 { font-size: 1.5rem; }
-body.kplab-present .kplab-device { font-size: 0.95rem; }
+/* Tables never break a word across lines ("Keypoi nts"): a table wider than its box scrolls. */
+.gradio-container table td, .gradio-container table th { word-break: normal !important;
+    overflow-wrap: normal !important; hyphens: manual !important; }
+/* Presentation mode: no text under 3 % of the screen height (22 px at 720p, 33 px at 1080p; the plots' own type
+   is set by demos/common/page.js from the same rule), and each tab's main figure on the first screen: a compact
+   header, a tab's explanation in one line (hover or focus it for the rest), no help lines under widgets. */
+body.kplab-present { --kp-t: round(up, 3vh, 1px); }
+body.kplab-present .gradio-container { font-size: var(--kp-t);
+    --text-xxs: var(--kp-t); --text-xs: var(--kp-t); --text-sm: var(--kp-t); --text-md: var(--kp-t);
+    --text-lg: calc(1.1 * var(--kp-t)); --text-xl: calc(1.25 * var(--kp-t)); --text-xxl: calc(1.4 * var(--kp-t));
+    --block-info-text-size: var(--kp-t); --block-label-text-size: var(--kp-t); --block-title-text-size: var(--kp-t);
+    --body-text-size: var(--kp-t); --button-large-text-size: var(--kp-t); --button-medium-text-size: var(--kp-t);
+    --button-small-text-size: var(--kp-t); --checkbox-label-text-size: var(--kp-t); --input-text-size: var(--kp-t);
+    --prose-text-size: var(--kp-t); --section-header-text-size: var(--kp-t);
+    --layout-gap: 6px; --block-padding: 4px 8px; --spacing-lg: 4px; --spacing-xl: 6px; --size-4: 8px; }
+body.kplab-present .prose { font-size: var(--kp-t); }
+body.kplab-present .gradio-container button, body.kplab-present .gradio-container input,
+body.kplab-present .gradio-container label, body.kplab-present .gradio-container table { font-size: var(--kp-t); }
+/* (Gradio repeats each rule of this sheet under its own container prefix, which outranks a plain
+   body.kplab-present rule: presentation mode's overrides of the rules above are !important.) */
+body.kplab-present #kplab-header { gap: 0.6rem !important; flex-wrap: nowrap !important; }
+body.kplab-present #kplab-header > * { flex: 0 0 auto !important; min-width: 0 !important; white-space: nowrap; }
+body.kplab-present #kplab-header > :first-child { flex: 1 1 auto !important; overflow: hidden; }
+body.kplab-present #kplab-header label, body.kplab-present #kplab-header button { padding-top: 2px; padding-bottom: 2px; }
+body.kplab-present #kplab-header h1 { font-size: calc(1.1 * var(--kp-t)) !important; }
+@media (max-width: 1500px) { body.kplab-present #kplab-header h1 { display: none !important; } }
+body.kplab-present #kplab-device { font-size: var(--kp-t) !important; padding: 0 0.4rem !important; }
+body.kplab-present [data-testid=block-info] { white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+    max-width: 100%; display: inline-block; vertical-align: bottom; }
 body.kplab-present .kplab-intro { display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical;
     overflow: hidden; cursor: help; }
 body.kplab-present .kplab-intro:hover, body.kplab-present .kplab-intro:focus-within { display: block; }
 body.kplab-present .kplab-intro p { display: inline; }
 body.kplab-present .kplab-intro::after { content: ""; }
 body.kplab-present .info-text { display: none; }
+body.kplab-present .block.kplab-titled > label[data-testid=block-label] { display: none; }
 """
 
-PRESENT_JS = """(on) => { document.body.classList.toggle('kplab-present', !!on);
+PRESENT_JS = """(on) => { if (window.kplab) window.kplab.setPresent(on); else document.body.classList.toggle('kplab-present', !!on);
   const u = new URL(window.location); if (on) u.searchParams.set('present', '1'); else u.searchParams.delete('present');
   history.replaceState(null, '', u); return on; }"""
 
 
-HEAD = "<script>window.kplabInitialQuery = window.location.search;</script>"
+# the page's own script (presentation mode's plot type and heights, the keyboard): demos/common/page.js
+PAGE_JS = (Path(__file__).parent / "demos" / "common" / "page.js").read_text(encoding="utf-8")
+HEAD = f"<script>window.kplabInitialQuery = window.location.search;</script>\n<script>{PAGE_JS}</script>"
 INITIAL_QUERY_JS = """() => { const q = new URLSearchParams(window.kplabInitialQuery ?? window.location.search);
   return [q.get('tab') || '', q.get('present') || '']; }"""
 

@@ -5,7 +5,8 @@
     python scripts/screenshots.py --url URL       # or uses a running one
     python scripts/screenshots.py --tabs race keypoints
 
-Each tab waits until every visible figure frame shows a figure (a result or its placeholder).
+Each tab waits until every visible figure frame shows a figure (a result or its placeholder), drawn at
+presentation size.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def shoot(url: str, tabs: list[str], out: Path = OUT) -> list[Path]:
     plot_ids = sorted(b.elem_id for b in app.demo.blocks.values() if type(b).__name__ == "Plot" and b.elem_id)
     ready = """(ids) => { const vis = e => e && e.offsetParent !== null;
       const frames = ids.map(i => document.getElementById(i)).filter(vis);
+      const gds = [...document.querySelectorAll('.js-plotly-plot')].filter(vis);
       return document.body.classList.contains('kplab-present') &&
              frames.every(f => f.querySelector('.js-plotly-plot')) &&
+             gds.every(g => g.layout && g.layout.__kplab) &&  // drawn at presentation size (demos/common/page.js)
              !document.body.innerText.includes('processing |'); }"""
     out.mkdir(parents=True, exist_ok=True)
     written = []

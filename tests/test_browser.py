@@ -19,11 +19,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 TOPICS = app.load_topics()
-CHECKS = {}  # TAB_ID -> function(page) that exercises the open tab; see tests/browser_checks.py
-try:
-    from tests.browser_checks import CHECKS  # noqa: F811
-except ImportError:
-    pass
+# Per-tab exercises (tests/browser_checks.py). Imported plainly: a broken import fails the whole module loudly
+# instead of quietly dropping every per-tab check.
+from tests import browser_checks as BC  # noqa: E402
+
+CHECKS = BC.CHECKS  # TAB_ID -> function(page) that exercises the open tab
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+@pytest.fixture(scope="session")
+def app_url(app_url):
+    """The conftest's app, or a running one named by KPLAB_TEST_URL (quicker when iterating on the page)."""
+    import os
+
+    return os.environ.get("KPLAB_TEST_URL") or app_url
 
 
 @pytest.fixture(scope="session")
@@ -117,38 +126,126 @@ def test_presentation_mode_enlarges_type(page):
     page.assert_clean()
 
 
-PLOT_IDS = sorted(b.elem_id for b in app.demo.blocks.values() if type(b).__name__ == "Plot" and b.elem_id)
-FIRST_SCREEN = """(ids) => { const vis = e => e && e.offsetParent !== null;
-  const frames = ids.map(i => document.getElementById(i)).filter(vis);
-  const empty = frames.filter(f => !f.querySelector('.js-plotly-plot')).map(f => f.id);
-  const tops = frames.map(f => f.getBoundingClientRect().top + window.scrollY);
-  return {empty, top: tops.length ? Math.min(...tops) : null, n: frames.length}; }"""
+PRESENT_TABS = [m.TAB_ID for m in TOPICS if m.TAB_ID != "overview"]  # the overview tab has no figure
+_MEASURED: dict = {}
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
-@pytest.mark.parametrize("mod", [m for m in TOPICS if m.TAB_ID != "overview"], ids=lambda m: m.TAB_ID)
-def test_presentation_mode_main_figure_on_the_first_screen_and_no_empty_frames(browser, app_url, mod, size):
-    """Opened from its link in presentation mode, a tab's first figure starts in the top 60 % of a projector
-    screen, and every figure frame on the page shows a figure (a result or a drawn placeholder)."""
-    w, h = size
-    ctx = browser.new_context(viewport={"width": w, "height": h})
-    page = ctx.new_page()
+@pytest.fixture
+def measured(browser, app_url):
+    """The presentation-mode measurements of a tab at a size (tests/browser_checks.MEASURE), one page load each,
+    shared by the rules below."""
+    def get(tab: str, size: str) -> dict:
+        if (tab, size) not in _MEASURED:
+            _MEASURED[tab, size] = BC.measure_present(browser, app_url, tab, SIZES[size])
+        return _MEASURED[tab, size]
+    return get
+
+
+def min_px(h: int) -> float:
+    """3 % of the screen height (AVIXA DISCAS, a room viewed from 6 image heights): 21.6 px at 720p, 32.4 at 1080p."""
+    return 0.03 * h
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_main_figure_whole_on_the_first_screen(measured, tab, size):
+    """The open tab's topmost figure (its block: title, axes, legend) lies wholly inside the first screen."""
+    m = measured(tab, size)
+    assert not m["errors"], m["errors"]
+    assert not m["empty"], f"empty figure frames: {m['empty']}"
+    f = m["main"]
+    assert f["top"] >= 0 and f["left"] >= 0 and f["bottom"] <= m["H"] + 1 and f["right"] <= m["W"] + 1, \
+        f"{f['id']} spans {f['top']:.0f}-{f['bottom']:.0f} px of {m['H']} (x {f['left']:.0f}-{f['right']:.0f} of {m['W']})"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_type_at_least_3_percent_of_the_screen(measured, tab, size):
+    """Body text, tab names, widget labels and every figure's text (ticks, legends, titles): >= 3 % of the height."""
+    m = measured(tab, size)
+    small = {kind: v for kind, v in m["type"].items() if v is not None and v["px"] < min_px(m["H"]) - 0.01}
+    assert not small, f"under {min_px(m['H']):.1f} px: {small}"
+    assert m["type"]["plots"] is not None and m["type"]["tabs"] is not None
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_no_overlapping_or_clipped_figure_text(measured, tab, size):
+    """Every figure on the tab: no two SVG text boxes of one figure overlap, none leaves its figure."""
+    m = measured(tab, size)
+    assert not m["overlaps"], f"{len(m['overlaps'])} overlaps: {m['overlaps'][:12]}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_no_word_broken_across_lines(measured, tab, size):
+    """Tables wrap between words only ("Keypoi nts" was a word broken in two)."""
+    m = measured(tab, size)
+    assert not m["broken"], f"broken words: {sorted(set(m['broken']))[:12]}"
+    assert m["modebarStops"] == 0, "plot toolbars are in the Tab order in presentation mode"
+
+
+def test_presentation_mode_scales_plot_type_and_back(page):
+    """Ticking presentation mode redraws the figures on screen with larger type; unticking restores them."""
+    p = page.page
+    p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
+    BC.wait_plot(p, "kp-overlay")
+    p.wait_for_timeout(1000)
+    tick = "() => parseFloat(getComputedStyle(document.querySelector('#kp-overlay .xtick text')).fontSize)"
+    before = p.evaluate(tick)
+    p.locator("#kplab-present input").check()
+    p.wait_for_function(f"({tick})() >= {min_px(720)}", timeout=20_000)
+    p.locator("#kplab-present input").uncheck()
+    p.wait_for_function(f"({tick})() === {before}", timeout=20_000)
+    page.assert_clean()
+
+
+@pytest.mark.parametrize("mod", TOPICS, ids=[m.TAB_ID for m in TOPICS])
+def test_keyboard_only_drives_a_view(browser, app_url, mod):
+    """Each tab answers the keyboard: a slider stepped with the arrow keys (or a typed value and Enter, a button
+    pressed with Enter, the tab bar walked with the arrows) changes what the tab shows."""
+    p = Page(browser, app_url + f"?tab={mod.TAB_ID}")
     try:
-        page.goto(app_url + f"?tab={mod.TAB_ID}&present=1", wait_until="load")
-        page.wait_for_function("document.body.classList.contains('kplab-present')", timeout=60_000)
-        try:
-            page.wait_for_function(f"(ids) => ({FIRST_SCREEN})(ids).empty.length === 0 && ({FIRST_SCREEN})(ids).n > 0",
-                                   arg=PLOT_IDS, timeout=60_000)
-        except Exception:  # noqa: BLE001 - the assertion below says which frames stayed empty
-            pass
-        page.wait_for_timeout(500)
-        r = page.evaluate(FIRST_SCREEN, PLOT_IDS)
-        assert r["n"] > 0 and not r["empty"], f"empty figure frames: {r['empty']}"
-        assert r["top"] < 0.6 * h, f"first figure starts at {r['top'] / h:.2f} of the screen"
-        if w == 1280:
-            screenshot(page, f"present-{mod.TAB_ID}")
+        p.page.wait_for_function(f"document.querySelector('#tab-{mod.TAB_ID}-button')?.getAttribute('aria-selected')"
+                                 " === 'true'", timeout=60_000)
+        drive = BC.KEYS.get(mod.TAB_ID)
+        if drive is None:
+            BC.keys_on_first_slider(p.page, mod.TAB_ID)
+        else:
+            drive(p.page)
+        p.assert_clean()
     finally:
-        ctx.close()
+        p.ctx.close()
+
+
+def test_example_thumbnails_are_named(page):
+    p = page.page
+    p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
+    p.wait_for_selector("#kp-examples .gallery-item", timeout=60_000)
+    p.wait_for_timeout(800)
+    names = p.locator("#kp-examples .gallery-item").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+    assert names and all(n and n.startswith("Example: ") for n in names), names
+
+
+def test_api_page_examples_run_and_every_output_is_named():
+    """The API page's example for /analyse_image sends a bundled image (not None), and no output is "value_N"."""
+    info = app.demo.get_api_info()
+    ep = info["named_endpoints"]["/analyse_image"]
+    image = next(p for p in ep["parameters"] if p["parameter_name"] == "image")
+    assert image["parameter_default"] is not None and "default-solid" in str(image["parameter_default"])
+    unnamed = [(name, r["label"]) for name, e in info["named_endpoints"].items() for r in e["returns"]
+               if re.fullmatch(r"value_\d+", str(r["label"]))]
+    assert not unnamed, unnamed
+
+
+def test_api_page_opens_without_console_errors(browser, app_url):
+    """The "Use via API" panel loads its schema (a 404 for /gradio_api/mcp/schema was a console error)."""
+    p = Page(browser, app_url + "?view=api")
+    try:
+        p.page.wait_for_timeout(4000)
+        p.assert_clean()
+    finally:
+        p.ctx.close()
 
 
 def test_a_bad_upload_gets_a_toast_and_the_figures_stay(page, tmp_path):

@@ -379,6 +379,11 @@ class FirstView:
     def packed(self) -> tuple:
         result = self.run(**self.fn.checked(*self.values))
         if inspect.isgenerator(result):
+    for name, comp in outputs.items():  # the API page names each output by its label ("value_43" without one)
+        if getattr(comp, "label", "") is None:
+            comp.label = name.replace("_", " ")
+            if isinstance(comp, gr.Markdown) and comp.show_label is None:
+                comp.show_label = False  # a text's label is for the API page only
             last = None
             for last in result:
                 pass

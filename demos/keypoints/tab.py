@@ -8,7 +8,6 @@ import functools
 import gradio as gr
 
 from demos.common import ui
-from demos.common.gpu import gpu
 from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
@@ -33,13 +32,12 @@ URL_JS = """(model, beta) => { const u = new URL(window.location); u.searchParam
   u.searchParams.set('beta', beta); history.replaceState(null, '', u); }"""
 
 
-_from_link = gpu(V.from_link, duration=15)
 
 
 @functools.lru_cache(maxsize=32)
 def _first_screen(model, beta):
     """The packed first view for a link's ?model= and ?beta= (its figures serialized once, then sent as they are)."""
-    return ui.serialized(ui.pack(_from_link({"model": model, "beta": beta}), OUT_NAMES + ["state", "model", "beta"]))
+    return ui.serialized(ui.pack(V.from_link({"model": model, "beta": beta}), OUT_NAMES + ["state", "model", "beta"]))
 
 
 def open_with_settings(request: gr.Request = None):
@@ -64,15 +62,22 @@ def build():
         with gr.Column(scale=1, min_width=300):
             with gr.Tabs():
                 with gr.Tab("Image"):
-                    image = ui.ImagePath(type="filepath", label="Image", sources=["upload", "webcam", "clipboard"],
+                    # the image the first view analyses: shown in the input, and the API page's example for it
+                    image = ui.ImagePath(str(V.EXAMPLES / V.DEFAULT_EXAMPLE), type="filepath", label="Image",
+                                          sources=["upload", "webcam", "clipboard"],
                                           webcam_options=gr.WebcamOptions(mirror=False), height=260, elem_id="kp-image")
                     run_img = gr.Button("Analyse image", variant="primary", elem_id="kp-run")
                     ex_slot = gr.Column()
                 with gr.Tab("Draw"):
-                    sketch = gr.Sketchpad(label="Pick the brush (left), draw a stick figure: red = left limbs, blue = right",
-                                          type="numpy", canvas_size=(384, 384), height=400,
-                                          brush=gr.Brush(default_size=6, colors=["#111111", "#d62728", "#1f5fbf"],
-                                                         color_mode="fixed"), elem_id="kp-sketch")
+                    # the hand-drawn training renders' colours (demos/keypoints/data.py): left limbs red (hue
+                    # -0.03..0.06), right limbs blue (hue 0.55..0.68), head and torso a dark pen; red first, and the
+                    # brush is picked when the canvas shows (demos/common/page.js)
+                    gr.Markdown("Draw a stick figure: **red** = left limbs, **blue** = right limbs, dark = head and "
+                                "torso (the colours the models learned).", elem_id="kp-sketch-help")
+                    sketch = gr.Sketchpad(label="Drawing", show_label=False, type="numpy", canvas_size=(384, 384),
+                                          height=400, elem_id="kp-sketch", elem_classes="kplab-brush",
+                                          brush=gr.Brush(default_size=6, colors=["#d62728", "#1f5fbf", "#222222"],
+                                                         default_color="#d62728", color_mode="fixed"))
                     run_draw = gr.Button("Analyse drawing", variant="primary", elem_id="kp-run-draw")
                 with gr.Tab("Occlude", elem_id="kp-occlude-tab"):
                     occ = [ui.widget(r) for r in (V.OCC_JOINT, V.OCC_SIZE, V.OCC_SHAPE)]
