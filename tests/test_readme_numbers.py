@@ -79,3 +79,54 @@ def test_a_share_is_only_read_off_a_bin_edge():
     assert R.share_at_least([1] * 10, 0.5) == 0.5
     assert R.share_at_least([1] * 10, 0.95) is None
     assert R.share_at_least([0] * 10, 0.5) is None
+
+
+from demos.keypoints.registry import ModelRecord  # noqa: E402
+
+RECORDS = [ModelRecord("heatmap-s4", "heatmap", 4), ModelRecord("heatmap-s8", "heatmap", 8),
+           ModelRecord("integral-s4", "integral", 4), ModelRecord("integral-s8", "integral", 8),
+           ModelRecord("regression", "regression", None),
+           ModelRecord("symmetric-heatmap-s4", "heatmap", 4, variant="symmetric")]
+DECODERS = ("argmax", "soft_argmax", "dark")
+
+
+@st.composite
+def evaluations(draw):
+    px = st.floats(0.5, 30)
+    rows = []
+    for m in RECORDS:
+        for d in (("direct",) if m.head == "regression" else DECODERS):
+            rows.append({"model": m.name, "decoder": d, "median_px": draw(px), "mean_px": draw(px),
+                         "pck5": draw(st.floats(0, 1))})
+    return rows
+
+
+@settings(max_examples=80, deadline=None)
+@given(evaluations())
+def test_every_finding_holds_for_its_numbers(rows):
+    text = R.findings_text(rows, RECORDS)
+    med = {(r["model"], r["decoder"]): r for r in rows}
+    a8, s8 = med[("integral-s8", "argmax")]["median_px"], med[("integral-s8", "soft_argmax")]["median_px"]
+    ha8, hs8 = med[("heatmap-s8", "argmax")]["median_px"], med[("heatmap-s8", "soft_argmax")]["median_px"]
+    a4, s4 = med[("integral-s4", "argmax")]["median_px"], med[("integral-s4", "soft_argmax")]["median_px"]
+    assert ("arg-max loses sub-pixel accuracy" in text) == (s8 < a8 and hs8 < ha8)
+    assert f"is {a8:.1f} px for arg-max on the integral model at stride 8 and {s8:.1f} px" in text
+    assert ("a smaller gap" in text) == ((a4 - s4) < (a8 - s8) and s8 < a8)
+    reg = med[("regression", "direct")]
+    others = [r for r in rows if r["model"] not in ("regression", "symmetric-heatmap-s4")]
+    trails = reg["median_px"] > max(r["median_px"] for r in others) and reg["pck5"] < min(r["pck5"] for r in others)
+    assert ("trails every heatmap-type model" in text) == trails
+    sym = [r for r in rows if r["model"] == "symmetric-heatmap-s4"]
+    worse = min(r["mean_px"] for r in sym) > reg["mean_px"] and max(r["pck5"] for r in sym) < reg["pck5"]
+    assert ("does worse than direct regression on both" in text) == worse
+    k = sum(r["median_px"] < reg["median_px"] for r in sym)
+    assert f"its median is lower for {k} of its {len(sym)} decoders" in text
+    si, sa = med[("symmetric-heatmap-s4", "soft_argmax")]["median_px"], med[("symmetric-heatmap-s4", "argmax")]["median_px"]
+    assert ("shows the two-peak failure" in text) == (si > sa)
+
+
+def test_the_argmax_floor_is_the_mean_distance_from_a_cells_centre():
+    import numpy as np
+
+    u = np.random.default_rng(0).random((200_000, 2)) - 0.5
+    assert abs(np.hypot(u[:, 0], u[:, 1]).mean() - R.UNIFORM_CELL_MEAN) < 2e-3
