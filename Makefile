@@ -42,9 +42,10 @@ train: $(VENV)/.dev
 	  $(PY) scripts/train.py --model $$m || exit 1; done
 	$(PY) scripts/evaluate.py
 
-# rewrites pretrained/evaluation.json, README.md's table and every model card
+# rewrites pretrained/evaluation.json, README.md's table, its findings and every model card
 evaluate: $(VENV)/.dev
 	$(PY) scripts/evaluate.py
+	$(PY) scripts/readme_numbers.py
 
 # docs/screenshots/: every tab in presentation mode at 1280x720 and 1920x1080, and README's table of tabs
 screenshots: $(VENV)/.dev chromium
