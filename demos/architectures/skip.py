@@ -29,9 +29,9 @@ from demos.common.tasks import bars
 from .spread import Spread, order_sentence
 
 # Time grows as depth x steps. One seed at batch 32 took about 3.3 ms per layer and step on 2 cores (`python -m bench
-# worst`: 40 x 300 in 39.5 s). The grouped network is compute-bound: three seeds at batch 32 took 3.1x one seed's
-# time (6 x 50 steps, same sitting), so batches are 16 and the steps end at 160: 30 x 160 costs about
-# 1.5 x 3.3 ms x 4800 = 24 s (the view's declared cost).
+# worst`: 40 x 300 in 39.5 s). Three seeds as one grouped network at batch 32 took 3.1x one seed's time (6 x 50
+# steps, same sitting), so batches are 16 (0.66x in another sitting) and the steps end at 160: 30 x 160 is declared
+# at about 4 ms per layer and step, 20 s (the view's cost).
 DEPTH = Param("depth", "depth (conv layers)", 4, 30, 30, 1, integer=True)
 STEPS = Param("steps", "steps", 50, 160, 150, 10, integer=True)
 BATCH = 16
