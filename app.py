@@ -240,6 +240,12 @@ def warm_up(demo: gr.Blocks) -> None:
     if worker.wanted():
         worker.start()
     ui.warm_first_views(demo)
+    if pool.wanted():  # each quick worker's own caches: the quick first views and the keypoints' default image
+        from demos.keypoints import views as kp
+
+        defaults = [str(kp.EXAMPLES / kp.DEFAULT_EXAMPLE)] + [r.default for r in kp.analyse_image.params[1:]]
+        pool.warm([(v.fn, v.fn.checked(*v.values)) for v in ui.first_views(demo) if v.fn.quick]
+                  + [(kp.analyse_image, kp.analyse_image.checked(*defaults))])
 
 
 def main(argv=None):

@@ -1,14 +1,20 @@
-"""A class at once: N students clicking quick controls (think time 1-3 s) while K of them start a long run.
+"""A class at once: N students clicking quick controls (think time 1-3 s) while K more start a long run again and
+again.
 
-    python -m bench classload                 # N = 1, 20 and 40, K = 2, 40 s each
-    python -m bench.classload --students 20 --long 2 --seconds 40
+    python -m bench classload       # the protocol below; prints it and writes README.md's class-load section
+    python -m bench.classload --students 40 --repeats 1 --seconds 20 --no-before   # one quick look, no README
 
-Starts the app on a free 127.0.0.1 port (offline), drives it with one thread per student (plain HTTP as the page
-does it, bench/student.py; ``--client gradio_client`` for the heavier gradio_client), and stops by itself after
-``--seconds`` (every thread finishes its current call, then stops). Opening the app counts the page and its
-first views. Prints p50 / p95 / max per endpoint,
-errors, the server's CPU use (cores busy, from /proc) and its peak memory (VmHWM). Baseline for the ratio
-column: one student's median quick click, measured in the same run (N = 1).
+The protocol (``run()``): the app as it is ("after": quick views in the worker pool, the page cached), started once
+on a free 127.0.0.1 port (offline); one long run alone (its time is the baseline of "long runs within 1.5x of
+alone"); then 1 student, and 20, 40 and 60 students + 2 long runs, 3 repeats each, ``--seconds`` each. Then the
+same app with the mechanisms of this round switched off ("before": ``KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0``)
+at 40 students + 2 long runs, once, in the same sitting.
+
+Students speak plain HTTP as the page does (bench/student.py; ``--client gradio_client`` for the heavier
+gradio_client): each opens the page and its first views at a random moment in the first 10 s, then clicks a quick
+control every 1-3 s. Reported per run: p50 / p95 / max per endpoint, errors, the CPU of the whole process tree
+(server, quick workers, long-run worker: cores busy on average, from /proc), and the tree's peak memory (the sum
+of the processes' proportional set sizes, sampled every 0.5 s: a page shared by processes counts once).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import threading
 import time
@@ -40,21 +47,12 @@ def quick_calls():
         ("/sgd_weight_decay_step", [0.1, round(r() * 0.5, 3)]),
         ("/selu_field", [0.0, 1.0, round(r() - 0.5, 2), 2.0, 12, 1.0]),
         ("/separable", ["ring 7×7", 0, 64, 128, 56]),
-        ("/keypoints", None),  # upload, then a beta change on it: see Student.keypoints
+        ("/keypoints", None),  # an upload analysed (its state kept by the server for the session)
+        ("/set_beta", ["heatmap-s4", round(5 + 30 * r(), 1), ["argmax", "soft_argmax"], "l_wrist"]),
     ]
 
 
-LONG = ("/norm_live_training", [0.1, 300])
-
-
-def _proc_stat(pid: int) -> tuple[float, int]:
-    """(CPU seconds used so far, peak resident memory in kB) of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-               if line.startswith("VmHWM"))
-    return cpu, hwm
+LONG = ("/norm_live_training", [0.1, 100])  # 100 steps: declared 6 s on 2 cores, so that runs end near their time
 
 
 class Student(threading.Thread):
@@ -131,38 +129,112 @@ class Student(threading.Thread):
             time.sleep(self.rng.uniform(1.0, 3.0))
 
 
-def run_load(students: int, long_runs: int, seconds: float, env: dict | None = None, client: str = "light") -> dict:
-    proc, url, _ = start_app(env=env, seconds=300)
-    try:
-        from bench.student import Session
 
-        config = Session.fetch_config(url)
-        warm = Session(url, config)  # one visit first: the first views are computed once per process, then cached
-        warm.open()
-        warm.call("/two_peaks", PEAKS)
-        cpu0, _ = _proc_stat(proc.pid)
-        client_cpu0 = time.process_time()  # this process: the simulated students' own work (HTTP, JSON decoding)
-        t0 = time.time()
-        results, errors = {}, []
-        threads = [Student(url, t0 + seconds, results, errors, long_run=i < long_runs, seed=i, client=client,
-                           config=config) for i in range(students + long_runs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(seconds + 120)
-        wall = time.time() - t0
-        cpu1, hwm = _proc_stat(proc.pid)
-        client_cores = (time.process_time() - client_cpu0) / wall
-        rss = int(next(line.split()[1] for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-                       if line.startswith("VmRSS")))
-        children = [int(c) for t in Path(f"/proc/{proc.pid}/task").iterdir()
-                    for c in (t / "children").read_text().split()]
-        worker_mb = sum(_proc_stat(c)[1] for c in children) / 1024  # the long-run worker process, peak
-        return {"results": results, "errors": errors, "cores_busy": (cpu1 - cpu0) / wall, "client_cores": client_cores,
-                "peak_mb": hwm / 1024,
-                "rss_mb": rss / 1024, "worker_mb": worker_mb, "wall": wall}
-    finally:
-        stop(proc)
+def _pss(pid: int) -> int:
+    """Bytes of memory a process holds, with pages it shares (torch's libraries in every worker) divided among the
+    processes that map them (PSS), so the tree's sum counts each page once; its RSS where PSS is not readable."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[21]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+class TreeMeter(threading.Thread):
+    """CPU seconds and resident memory of a process and all its descendants, sampled every 0.5 s from /proc. CPU of
+    a process that ends between two samples counts up to its last sample."""
+
+    def __init__(self, pid: int, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.peak_mb = 0.0
+        self.pids: set[int] = set()
+        self.halt = threading.Event()
+
+    def _tree(self) -> list[int]:
+        out, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            try:
+                for t in Path(f"/proc/{p}/task").iterdir():
+                    todo += [int(c) for c in (t / "children").read_text().split()]
+            except OSError:
+                pass
+        return out
+
+    def sample(self, initial: bool = False):
+        ticks = os.sysconf("SC_CLK_TCK")
+        rss = 0
+        for p in self._tree():
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / ticks
+            self.first.setdefault(p, cpu if initial else 0.0)  # a process born during the run: all of its CPU
+            self.last[p] = cpu
+            rss += _pss(p)
+            self.pids.add(p)
+        self.peak_mb = max(self.peak_mb, rss / 2**20)
+
+    def run(self):
+        while not self.halt.wait(self.every):
+            self.sample()
+
+    def start(self):
+        self.t0 = time.time()
+        self.sample(initial=True)
+        super().start()
+
+    def stop(self) -> tuple[float, float]:
+        """(cores busy on average, peak MB of the tree) since start."""
+        self.halt.set()
+        self.join(5)
+        self.sample()
+        cpu = sum(self.last[p] - self.first.get(p, 0.0) for p in self.last)
+        return cpu / (time.time() - self.t0), self.peak_mb
+
+
+def run_load(url: str, pid: int, config: dict, students: int, long_runs: int, seconds: float,
+             client: str = "light") -> dict:
+    """One run against a started app: ``students`` clicking and ``long_runs`` long runs, ``seconds`` long."""
+    meter = TreeMeter(pid)
+    meter.start()
+    client_cpu0 = time.process_time()  # this process: the simulated students' own work (HTTP, JSON decoding)
+    t0 = time.time()
+    results, errors = {}, []
+    threads = [Student(url, t0 + seconds, results, errors, long_run=i < long_runs, seed=random.randrange(10**6),
+                       client=client, config=config) for i in range(students + long_runs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 180)
+    wall = time.time() - t0
+    cores, peak = meter.stop()
+    return {"students": students, "long": long_runs, "results": results, "errors": errors, "cores": cores,
+            "peak_mb": peak, "processes": len(meter.pids), "client_cores": (time.process_time() - client_cpu0) / wall,
+            "wall": wall}
+
+
+def long_alone(url: str, config: dict) -> float:
+    """Seconds of one long run with nothing else running."""
+    from bench.student import Session
+
+    s = Session(url, config)
+    s.open()
+    t = time.perf_counter()
+    err = s.call(*LONG)
+    if err:
+        raise RuntimeError(f"the long run failed alone: {err}")
+    return time.perf_counter() - t
 
 
 def _pct(xs, q):
@@ -170,47 +242,140 @@ def _pct(xs, q):
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def report(n: int, k: int, r: dict, baseline: float | None) -> str:
-    lines = [f"## {n} students + {k} long runs, {r['wall']:.0f} s: {len(r['errors'])} errors, "
-             f"server {r['cores_busy']:.2f} cores busy (the simulated students {r['client_cores']:.2f} on the same "
-             f"machine), peak memory {r['peak_mb']:.0f} MB (RSS at the end {r['rss_mb']:.0f} MB; the long-run worker "
-             f"{r['worker_mb']:.0f} MB)",
+def quick(r: dict) -> list[float]:
+    return [x for name, xs in r["results"].items() if not name.startswith(("long", "open")) for x in xs]
+
+
+def report(r: dict, baseline: float | None) -> str:
+    n, k = r["students"], r["long"]
+    lines = [f"## {n} student{'s' * (n != 1)} + {k} long runs, {r['wall']:.0f} s: {len(r['errors'])} errors, process "
+             f"tree {r['cores']:.2f} cores busy ({r['processes']} processes; the simulated students "
+             f"{r['client_cores']:.2f} on the same machine), tree peak memory {r['peak_mb']:.0f} MB",
              f"{'endpoint':<28} {'calls':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'p50 / 1 student':>16}"]
-    quick = []
     for name, xs in sorted(r["results"].items()):
-        if not name.startswith(("long", "open")):
-            quick += xs
         ratio = f"{statistics.median(xs) / baseline:.1f}" if baseline else "-"
         lines.append(f"{name:<28} {len(xs):>6} {statistics.median(xs):>7.2f} {_pct(xs, 0.95):>7.2f} {max(xs):>7.2f} "
                      f"{ratio:>16}")
-    if quick:
-        lines.append(f"{'all quick controls':<28} {len(quick):>6} {statistics.median(quick):>7.2f} "
-                     f"{_pct(quick, 0.95):>7.2f} {max(quick):>7.2f}")
+    q = quick(r)
+    if q:
+        lines.append(f"{'all quick controls':<28} {len(q):>6} {statistics.median(q):>7.2f} {_pct(q, 0.95):>7.2f} "
+                     f"{max(q):>7.2f}")
     for e in r["errors"][:5]:
         lines.append(f"error: {e}")
     return "\n".join(lines)
 
 
-def run(sizes=(1, 20, 40), long_runs: int = 2, seconds: float = 40, threads: int | None = None,
-        client: str = "light") -> str:
-    out, baseline = [], None
-    env = {"KPLAB_TORCH_THREADS": str(threads)} if threads else None
-    for n in sizes:
-        r = run_load(n, long_runs if n > 1 else 0, seconds, env, client)
-        quick = [x for name, xs in r["results"].items() if not name.startswith(("long", "open")) for x in xs]
-        if n == 1 and quick:
-            baseline = statistics.median(quick)
-        out.append(report(n, long_runs if n > 1 else 0, r, baseline))
-    return "\n\n".join(out)
+def summary_row(label: str, runs: list[dict], alone: float | None) -> str:
+    """One README row: medians over the repeats, the worst repeat in brackets."""
+    def stat(f, fmt):
+        vals = [f(r) for r in runs]
+        vals = [v for v in vals if v is not None]
+        if not vals:
+            return "-"
+        med, worst = statistics.median(vals), max(vals)
+        return fmt(med) if len(vals) == 1 else f"{fmt(med)} ({fmt(worst)})"
+
+    def q(p):
+        return lambda r: _pct(quick(r), p) if quick(r) else None
+
+    def opening(r):
+        xs = r["results"].get("open the app")
+        return statistics.median(xs) if xs else None
+
+    def long_ratio(r):
+        xs = r["results"].get("long: " + LONG[0])
+        return statistics.median(xs) / alone if xs and alone else None
+
+    s = lambda v: f"{v:.2f} s"  # noqa: E731
+    return (f"| {label} | {len(runs)} | {sum(len(r['errors']) for r in runs)} | {stat(q(0.5), s)} | {stat(q(0.95), s)} "
+            f"| {stat(lambda r: max(quick(r)) if quick(r) else None, s)} | {stat(opening, s)} "
+            f"| {stat(lambda r: r['cores'], lambda v: f'{v:.2f}')} "
+            f"| {stat(lambda r: r['peak_mb'] / 1024, lambda v: f'{v:.2f} GB')} "
+            f"| {stat(long_ratio, lambda v: f'{v:.2f}x')} |")
+
+
+TABLE_HEAD = ("| app | load | runs | errors | quick p50 | quick p95 | quick max | opening the app p50 | process tree "
+              "cores busy | tree peak memory | long run / alone |\n|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def run_config(label: str, env: dict, sizes, repeats: int, long_runs: int, seconds: float, client: str,
+               out: list[str], rows: list[str]) -> None:
+    from bench.student import Session
+
+    proc, url, started = start_app(env=env, seconds=400)
+    try:
+        config = Session.fetch_config(url)
+        warm = Session(url, config)  # one visit first: the first views are computed once per process, then cached
+        warm.open()
+        warm.call("/two_peaks", PEAKS)
+        time.sleep(5)  # the workers' start-up imports end before the clock starts
+        alone = long_alone(url, config) if long_runs else None
+        out.append(f"# {label}: started in {started:.0f} s; one long run alone: "
+                   f"{alone:.1f} s" if alone else f"# {label}: started in {started:.0f} s")
+        baseline = None
+        for n in sizes:
+            k = long_runs if n > 1 else 0
+            runs = []
+            for i in range(repeats if n > 1 else 1):
+                r = run_load(url, proc.pid, config, n, k, seconds, client)
+                runs.append(r)
+                if n == 1 and quick(r):
+                    baseline = statistics.median(quick(r))
+                out.append(report(r, baseline) + (f"\n(repeat {i + 1} of {repeats})" if n > 1 else ""))
+                print(out[-1] + "\n", flush=True)
+            load = f"{n} student{'s' * (n != 1)}" + (f" + {k} long runs" if k else "")
+            rows.append(summary_row(label, runs, alone).replace(f"| {label} |", f"| {label} | {load} |", 1))
+    finally:
+        stop(proc)
+
+
+BEFORE = {"KPLAB_QUICK_WORKERS": "0", "KPLAB_PAGE_CACHE": "0"}
+README = Path(__file__).resolve().parents[1] / "README.md"
+BEGIN, END = "<!-- classload:begin (python -m bench classload writes this) -->", "<!-- classload:end -->"
+
+
+def run(sizes=(1, 20, 40, 60), repeats: int = 3, long_runs: int = 2, seconds: float = 30,
+        before_sizes=(40,), before_repeats: int = 1, client: str = "light", readme: bool = True) -> str:
+    out, rows = [], []
+    t0 = time.time()
+    run_config("after", {}, sizes, repeats, long_runs, seconds, client, out, rows)
+    if before_sizes:
+        run_config("before", BEFORE, before_sizes, before_repeats, long_runs, seconds, client, out, rows)
+    minutes = (time.time() - t0) / 60
+    table = "\n".join([TABLE_HEAD] + rows)
+    text = "\n\n".join(out + [table])
+    if readme:
+        write_readme(table, seconds, repeats, minutes)
+    return text
+
+
+def write_readme(table: str, seconds: float, repeats: int, minutes: float) -> None:
+    load = os.getloadavg()[0]
+    body = (f"{BEGIN}\n`python -m bench classload` on {os.cpu_count()} cores (load average {load:.1f} when it ended: "
+            f"other work shared the machine, so absolute times are inflated; compare the rows, measured in one "
+            f"sitting of {minutes:.0f} minutes), {seconds:.0f} s per run, {repeats} repeats per load (medians, the "
+            f"worst repeat in brackets). *after*: the app as it is; *before*: the same code with this round's "
+            f"mechanisms off (`KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0`: quick views in the server's process, the "
+            f"page rendered for every visitor).\n\n{table}\n{END}")
+    text = README.read_text()
+    if BEGIN in text and END in text:
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: body, text, flags=re.S)
+    else:
+        raise RuntimeError(f"README.md has no {BEGIN} ... {END} markers")
+    README.write_text(text)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--students", type=int, nargs="*", default=[1, 20, 40])
+    ap.add_argument("--students", type=int, nargs="*", default=[1, 20, 40, 60])
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--long", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=40)
-    ap.add_argument("--threads", type=int, help="torch threads per request (default: the app's, 1)")
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--before", type=int, nargs="*", default=[40], help="loads measured with the mechanisms off")
+    ap.add_argument("--no-before", action="store_true")
+    ap.add_argument("--readme", action="store_true", help="write README.md's class-load section")
     ap.add_argument("--client", choices=("light", "gradio_client"), default="light",
                     help="how the simulated students talk to the app (see bench/student.py)")
     a = ap.parse_args()
-    print(run(tuple(a.students), a.long, a.seconds, a.threads, a.client))
+    print(run(tuple(a.students), a.repeats, a.long, a.seconds, () if a.no_before else tuple(a.before), 1, a.client,
+              a.readme))

@@ -74,9 +74,11 @@ class FigureJSON(str):
 def _encode(value):
     import plotly.graph_objects as go
 
-    if isinstance(value, go.Figure):
+    from .plotstyle import PlainFigure
+
+    if isinstance(value, (go.Figure, PlainFigure)):
         return FigureJSON(value.to_json())
-    if isinstance(value, dict) and isinstance(value.get("value"), go.Figure):  # an Update carrying a figure
+    if isinstance(value, dict) and isinstance(value.get("value"), (go.Figure, PlainFigure)):  # an Update with one
         return type(value)({**value, "value": FigureJSON(value["value"].to_json())})
     return value
 
@@ -94,15 +96,27 @@ class _Proc:
         os.close(to_parent_w)
         self.send, self.recv = Connection(to_child_w, readable=False), Connection(to_parent_r, writable=False)
         self.ready = False
+        self.ready_lock = threading.Lock()
 
-    def wait_ready(self):
-        if not self.ready:
-            if not self.recv.poll(300) or self.recv.recv() != ("ready",):
-                raise EOFError("the quick worker did not start")
-            self.ready = True
+    def wait_ready(self, timeout: float = 300) -> bool:
+        """Whether the worker has imported its modules and waits for calls (waiting up to ``timeout`` s for it)."""
+        if self.ready:
+            return True
+        got = self.ready_lock.acquire(timeout=timeout) if timeout > 0 else self.ready_lock.acquire(blocking=False)
+        if not got:
+            return self.ready  # another thread is reading the worker's "ready"
+        try:
+            if not self.ready and self.recv.poll(timeout):
+                if self.recv.recv() != ("ready",):
+                    raise EOFError("the quick worker did not start")
+                self.ready = True
+        finally:
+            self.ready_lock.release()
+        return self.ready
 
     def call(self, module: str, name: str, kwargs: dict):
-        self.wait_ready()
+        if not self.wait_ready():
+            raise EOFError("the quick worker did not start")
         self.send.send_bytes(pickle.dumps((module, name, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
         if not self.recv.poll(TIMEOUT_S):
             raise EOFError(f"no answer within {TIMEOUT_S:.0f} s")
@@ -137,18 +151,29 @@ class Pool:
         self.procs: list[_Proc] = []
         self.restarts = 0
 
-    def start(self):
-        """Start the processes now (at app start-up: their imports then cost the first student nothing)."""
+    def start(self, wait: bool = True):
+        """Start the processes now (at app start-up: their imports then cost the first student nothing); with
+        ``wait``, until each is ready."""
         with self.lock:
             while len(self.procs) < self.n:
                 p = _Proc(self.preload)
                 self.procs.append(p)
                 self.idle.put(p)
-        for p in list(self.procs):
-            try:
-                p.wait_ready()
-            except EOFError:
-                log.warning("a quick worker did not start; it is started again on its first call")
+        if wait:
+            for p in list(self.procs):
+                try:
+                    p.wait_ready()
+                except EOFError:
+                    log.warning("a quick worker did not start; it is started again on its first call")
+
+    def ready(self) -> bool:
+        """Every worker has started (until then, and while a dead one's replacement starts, views compute in the
+        server's process instead of waiting for a worker's imports)."""
+        procs = list(self.procs)
+        try:
+            return bool(procs) and all(p.wait_ready(0) for p in procs)
+        except EOFError:
+            return False
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.procs]
@@ -190,6 +215,24 @@ class Pool:
             kwargs[key].update(value)
         return payload
 
+    def warm(self, calls: list) -> None:
+        """Run each ``(fn, kwargs)`` once in every worker (at start-up: a worker's own caches, e.g. a loaded model,
+        are then filled before the class's first click). Failures are logged; the view reports them when called."""
+        taken = [self.idle.get() for _ in range(len(self.procs))]
+        try:
+            for p in taken:
+                for fn, kwargs in calls:
+                    try:
+                        kind, payload, _ = p.call(fn.__module__, fn.__name__, kwargs)
+                        if kind == "error":
+                            log.warning("warming %s in a quick worker failed:\n%s", fn.__name__, payload)
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        log.warning("a quick worker stopped while warming %s", fn.__name__)
+                        break
+        finally:
+            for p in taken:
+                self.idle.put(p)
+
     def close(self):
         with self.lock:
             procs, self.procs = self.procs, []
@@ -219,19 +262,28 @@ def run(fn, kwargs: dict) -> dict:
     return get().run(fn, kwargs)
 
 
+def warm(calls: list) -> None:
+    """Fill every worker's caches with these calls (:meth:`Pool.warm`), once the workers have started."""
+    if _POOL is not None and _POOL.n and _POOL.procs:
+        for p in list(_POOL.procs):
+            p.wait_ready()
+        _POOL.warm(calls)
+
+
 def started() -> bool:
-    """True once :func:`start` has run with a pool of at least one process (the app does it at start-up;
-    handlers built in a test or a script compute in their own process)."""
-    return _POOL is not None and _POOL.n > 0 and bool(_POOL.procs)
+    """True once :func:`start` has run with a pool of at least one process and its workers are ready (the app
+    starts it at start-up; handlers built in a test or a script compute in their own process)."""
+    return _POOL is not None and _POOL.n > 0 and _POOL.ready()
 
 
-def start(preload: tuple[str, ...] = ()) -> None:
+def start(preload: tuple[str, ...] = (), wait: bool = False) -> None:
+    """Start the app's pool (without waiting for the workers' imports unless ``wait``)."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = Pool(size(), preload=preload or _preload())
     if _POOL.n:
-        _POOL.start()
+        _POOL.start(wait=wait)
 
 
 # -- the worker process ------------------------------------------------------------------------------------------

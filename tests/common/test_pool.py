@@ -14,6 +14,7 @@ import torch
 from demos.bimodal import views as BV
 from demos.common import pool, ui
 from demos.common.errors import UserInputError
+from demos.common.plotstyle import PlainFigure
 from demos.dropout import views as DV
 from demos.normalization import views as NV
 from demos.selu import views as SV
@@ -43,7 +44,7 @@ def local(fn, kw):
         out = fn.raw(**args(fn, kw))
     finally:
         torch.set_num_threads(threads)
-    return {k: v.to_json() if isinstance(v, go.Figure) else v for k, v in out.items()}
+    return {k: v.to_json() if isinstance(v, (go.Figure, PlainFigure)) else v for k, v in out.items()}
 
 
 def _same(a, b):
