@@ -8,18 +8,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
 from demos.common.params import Param
-from demos.common.plotstyle import PALETTE, figure, style, subplot_grid
+from demos.common.plotstyle import PALETTE, PlainFigure, plain, subplot_grid
 from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
 
+SEEDS = (0, 1, 2)  # comparisons that train run from these seeds; their spread is the range over them
 P_COLORS = {0.0: PALETTE[3], 0.2: PALETTE[0], 0.5: PALETTE[2]}
 
 
@@ -70,7 +69,7 @@ def mask_average_error(x: torch.Tensor, p: float, max_masks: int = 1000, seed: i
     return err.numpy(), theory
 
 
-def figure_steps(st: dict, p: float) -> go.Figure:
+def figure_steps(st: dict, p: float) -> PlainFigure:
     panels = [("input x", st["x"]), ("keep mask ~ Bernoulli(1 − p)", st["mask"].float()),
               ("zeroed: x · mask", st["zeroed"]), (f"output: x · mask / (1 − p) = ×{st['scale']:.3g}", st["out"]),
               ("eval mode: identity", st["eval"])]
@@ -87,27 +86,28 @@ def figure_steps(st: dict, p: float) -> go.Figure:
         layout["yaxis" + ya[1:]] |= {"showticklabels": False, "showgrid": False, "ticks": "", "autorange": "reversed",
                                       "scaleanchor": xa}
     layout |= {"margin": {"l": 10, "r": 10, "t": 90, "b": 55}}
-    return figure(data, layout, f"Dropout with p = {p:g} (training mode)", height=330)
+    return plain(data, layout, f"Dropout with p = {p:g} (training mode)", height=330)
 
 
-def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> go.Figure:
+def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> PlainFigure:
     M = np.arange(1, len(err) + 1)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=M, y=err, name="measured", line=dict(color=PALETTE[0], width=3)))
-    fig.add_trace(go.Scatter(x=M, y=theory, name="√(p/(1−p)) / √M", line=dict(color=PALETTE[1], dash="dash")))
-    fig.update_xaxes(type="log", title_text="number of masks averaged M", dtick=1)
-    fig.update_yaxes(type="log", title_text="|average − x| / |x|", dtick=1, exponentformat="power")
-    return style(fig, f"Averaging masks converges to the input (p = {p:g})", height=380,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+    data = [{"type": "scatter", "x": M, "y": err, "name": "measured", "line": {"color": PALETTE[0], "width": 3}},
+            {"type": "scatter", "x": M, "y": theory, "name": "√(p/(1−p)) / √M",
+             "line": {"color": PALETTE[1], "dash": "dash"}}]
+    layout = {"xaxis": {"type": "log", "title": {"text": "number of masks averaged M"}, "dtick": 1},
+              "yaxis": {"type": "log", "title": {"text": "|average − x| / |x|"}, "dtick": 1, "exponentformat": "power"},
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 100, "b": 55}}
+    return plain(data, layout, f"Averaging masks converges to the input (p = {p:g})", height=380)
 
 
 # --- over-fitting --------------------------------------------------------------------------------------------
 class MLP(nn.Module):
-    def __init__(self, p: float = 0.0, width: int = 256, depth: int = 3):
+    def __init__(self, p: float = 0.0, width: int = 256, depth: int = 3, generator: torch.Generator | None = None):
         super().__init__()
         layers, d = [], 1
         for _ in range(depth):
-            layers += [nn.Linear(d, width), nn.ReLU(), nn.Dropout(p)]
+            layers += [nn.Linear(d, width), nn.ReLU(), Dropout(p, generator)]
             d = width
         layers.append(nn.Linear(d, 1))
         self.net = nn.Sequential(*layers)
@@ -116,57 +116,85 @@ class MLP(nn.Module):
         return self.net(x)
 
 
-def overfit_stream(ps=(0.0, 0.2, 0.5), epochs: int = 1500, n_train: int = 24, seed: int = 0, every: int = 50,
+class Dropout(nn.Module):
+    """nn.Dropout's computation (keep with probability 1 - p, scale by 1/(1 - p)) with the masks drawn from the net's
+    own generator when it has one: seeded runs stay reproducible while other requests draw random numbers."""
+
+    def __init__(self, p: float, generator: torch.Generator | None = None):
+        super().__init__()
+        self.p, self.generator = p, generator
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        if self.generator is None:
+            return F.dropout(x, self.p, training=True)
+        keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
+        return x * keep / (1 - self.p)
+
+
+def overfit_stream(ps=(0.0, 0.2, 0.5), epochs: int = 500, n_train: int = 24, seeds=SEEDS, every: int = 50,
                    device="cpu"):
-    """Full-batch Adam on a noisy sine with few points; yields (epoch, {p: (train losses, val losses)}).
-    Validation is measured in eval mode (dropout off)."""
-    if not 10 <= epochs <= 5000:
-        raise UserInputError(f"Epochs must be between 10 and 5000, got {epochs}.")
+    """Full-batch Adam on a noisy sine with few points, one net per drop probability and seed (the seed sets the
+    initial weights and the dropout masks; the data are the same). Yields (epoch, {p: {seed: (train losses,
+    val losses)}}, {p: the first seed's model}). Validation is measured in eval mode (dropout off). The caller's
+    records bound ``epochs``."""
     ps = [check_p(p) for p in ps]
-    xt, yt = (t.to(device) for t in noisy_sine(n_train, seed))
-    xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
-    models, opts, hist = {}, {}, {}
-    for p in ps:
-        with seeded(seed):
-            models[p] = MLP(p).to(device)
-        opts[p] = torch.optim.Adam(models[p].parameters(), lr=1e-3)
-        hist[p] = ([], [])
-    for ep in range(1, epochs + 1):
+    xt, yt = (t.to(device) for t in noisy_sine(n_train, 0))
+    xv, yv = (t.to(device) for t in noisy_sine(400, 1))
+    models, opts, hist = {}, {}, {p: {} for p in ps}
+    for s in seeds:
         for p in ps:
-            m = models[p].train()
+            with seeded(s):
+                models[p, s] = MLP(p, generator=torch.Generator(device=device).manual_seed(s)).to(device)
+            opts[p, s] = torch.optim.Adam(models[p, s].parameters(), lr=1e-3)
+            hist[p][s] = ([], [])
+    for ep in range(1, epochs + 1):
+        for (p, s), m in models.items():
+            m.train()
             loss = F.mse_loss(m(xt), yt)
-            opts[p].zero_grad()
+            opts[p, s].zero_grad()
             loss.backward()
-            opts[p].step()
+            opts[p, s].step()
             if ep % every == 0 or ep == epochs:
                 m.eval()
                 with torch.no_grad():
-                    hist[p][0].append((ep, float(F.mse_loss(m(xt), yt))))
-                    hist[p][1].append((ep, float(F.mse_loss(m(xv), yv))))
+                    hist[p][s][0].append((ep, float(F.mse_loss(m(xt), yt))))
+                    hist[p][s][1].append((ep, float(F.mse_loss(m(xv), yv))))
         if ep % every == 0 or ep == epochs:
-            yield ep, hist, models
+            yield ep, hist, {p: models[p, seeds[0]] for p in ps}
 
 
-def figure_overfit(hist: dict) -> go.Figure:
-    fig = go.Figure()
-    for p, (tr, va) in hist.items():
+def figure_overfit(hist: dict) -> PlainFigure:
+    """Mean over the seeds of each p's train (dashed) and validation (solid) loss; a band from the lowest to the
+    highest seed's validation loss."""
+    data = []
+    for p, runs in hist.items():
         col = P_COLORS.get(p, PALETTE[4])
-        if tr:
-            e, v = zip(*tr)
-            fig.add_trace(go.Scatter(x=e, y=v, name=f"train, p = {p:g}", line=dict(color=col, width=2, dash="dash")))
-        if va:
-            e, v = zip(*va)
-            fig.add_trace(go.Scatter(x=e, y=v, name=f"validation, p = {p:g}", line=dict(color=col, width=4)))
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="MSE", type="log", dtick=1, exponentformat="power")
-    return style(fig, "Over-fitting 24 noisy points: train (dashed) vs validation (solid)", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(b=180))
+        va = [v for _, v in runs.values() if v]
+        tr = [t for t, _ in runs.values() if t]
+        if not va:
+            continue
+        e = [ep for ep, _ in va[0]]
+        V = np.array([[x for _, x in v] for v in va])
+        T = np.array([[x for _, x in t] for t in tr])
+        data.append({"type": "scatter", "x": e + e[::-1], "y": np.r_[V.max(0), V.min(0)[::-1]], "fill": "toself",
+                     "fillcolor": col, "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False})
+        data.append({"type": "scatter", "x": e, "y": T.mean(0), "name": f"train, p = {p:g}",
+                     "line": {"color": col, "width": 2, "dash": "dash"}})
+        data.append({"type": "scatter", "x": e, "y": V.mean(0), "name": f"validation, p = {p:g}",
+                     "line": {"color": col, "width": 4}})
+    n = len(next(iter(hist.values()))) if hist else 0
+    layout = {"xaxis": {"title": {"text": "epoch"}},
+              "yaxis": {"title": {"text": "MSE"}, "type": "log", "dtick": 1, "exponentformat": "power"},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 180}}
+    return plain(data, layout, f"Over-fitting 24 noisy points: train (dashed) vs validation (solid), mean of {n} seeds "
+                 "(band: lowest to highest)", height=430)
 
 
 def mc_dropout(model: MLP, samples: int = 50, device="cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Monte-Carlo dropout: keep dropout on at test time and average many passes: mean and std per x."""
-    if not 2 <= samples <= 1000:
-        raise UserInputError(f"Samples must be between 2 and 1000, got {samples}.")
     x = torch.linspace(-1.6, 1.6, 200, device=device).view(-1, 1)
     model.train()
     with torch.no_grad():
@@ -175,20 +203,21 @@ def mc_dropout(model: MLP, samples: int = 50, device="cpu") -> tuple[np.ndarray,
     return x[:, 0].cpu().numpy(), ys.mean(0).cpu().numpy(), ys.std(0).cpu().numpy()
 
 
-def figure_mc(x, mean, std, p: float, n_train: int = 24, seed: int = 0) -> go.Figure:
+def figure_mc(x, mean, std, p: float, n_train: int = 24, seed: int = 0) -> PlainFigure:
     xt, yt = noisy_sine(n_train, seed)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[mean + 2 * std, (mean - 2 * std)[::-1]], fill="toself",
-                             fillcolor="rgba(0,114,178,0.2)", line=dict(width=0), name="mean ± 2 std"))
-    fig.add_trace(go.Scatter(x=x, y=mean, name="MC mean", line=dict(color=PALETTE[0], width=3)))
-    fig.add_trace(go.Scatter(x=x, y=np.sin(3 * x), name="sin(3x)", line=dict(color="#888", dash="dot")))
-    fig.add_trace(go.Scatter(x=xt[:, 0].numpy(), y=yt[:, 0].numpy(), mode="markers", name="training points",
-                             marker=dict(color="black", size=8)))
-    fig.add_vrect(x0=1.0, x1=1.6, fillcolor="#eee", opacity=0.5, line_width=0)
-    fig.add_vrect(x0=-1.6, x1=-1.0, fillcolor="#eee", opacity=0.5, line_width=0)
-    fig.update_xaxes(title_text="x (shaded: outside the training range)")
-    return style(fig, f"Monte-Carlo dropout (p = {p:g}): spread grows away from the data", height=430,
-                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(b=170))
+    shade = {"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1, "fillcolor": "#eee", "opacity": 0.5,
+             "line": {"width": 0}, "layer": "below"}
+    data = [{"type": "scatter", "x": np.r_[x, x[::-1]], "y": np.r_[mean + 2 * std, (mean - 2 * std)[::-1]],
+             "fill": "toself", "fillcolor": "rgba(0,114,178,0.2)", "line": {"width": 0}, "name": "mean ± 2 std"},
+            {"type": "scatter", "x": x, "y": mean, "name": "MC mean", "line": {"color": PALETTE[0], "width": 3}},
+            {"type": "scatter", "x": x, "y": np.sin(3 * x), "name": "sin(3x)", "line": {"color": "#888", "dash": "dot"}},
+            {"type": "scatter", "x": xt[:, 0].numpy(), "y": yt[:, 0].numpy(), "mode": "markers",
+             "name": "training points", "marker": {"color": "black", "size": 8}}]
+    layout = {"xaxis": {"title": {"text": "x (shaded: outside the training range)"}},
+              "shapes": [shade | {"x0": 1.0, "x1": 1.6}, shade | {"x0": -1.6, "x1": -1.0}],
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 170}}
+    return plain(data, layout, f"Monte-Carlo dropout (p = {p:g}): spread grows away from the data", height=430)
 
 
 # --- weight decay ----------------------------------------------------------------------------------------------
@@ -217,31 +246,79 @@ def sgd_step_check(lr: float = 0.1, wd: float = 0.01, seed: int = 0) -> dict:
     return {"weight_decay": w_a.detach(), "l2_penalty": w_b.detach(), "decoupled": w_c_new, "w0": w0}
 
 
-def adam_vs_adamw(wd: float = 0.05, epochs: int = 1500, n_train: int = 24, seed: int = 0, every: int = 25,
+def _train_adam(m: nn.Module, opt, xt, yt):
+    loss = F.mse_loss(m(xt), yt)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def _weight_norm(m: nn.Module) -> float:
+    return float(torch.sqrt(sum(p.pow(2).sum() for n_, p in m.named_parameters() if "weight" in n_)))
+
+
+def adam_vs_adamw(wd: float = 0.05, epochs: int = 500, n_train: int = 24, seeds=SEEDS, every: int = 25,
                   device="cpu"):
-    """Adam with an L2 term in the gradient (torch's Adam(weight_decay=λ)) vs AdamW (decoupled decay, same λ).
-    Yields (epoch, {name: [(epoch, weight norm, val loss)]})."""
-    if not math.isfinite(wd) or not 0 <= wd <= 10:
-        raise UserInputError(f"The weight-decay coefficient must be in [0, 10], got {wd}.")
-    xt, yt = (t.to(device) for t in noisy_sine(n_train, seed))
-    xv, yv = (t.to(device) for t in noisy_sine(400, seed + 1))
+    """Adam with an L2 term in the gradient (torch's Adam(weight_decay=λ)) vs AdamW (decoupled decay, same λ), from
+    each seed (initial weights). Yields (epoch, {name: {seed: [(epoch, weight norm, val loss)]}} | {"decay": the
+    first seed's Adam + L2 decay per weight}). The caller's records bound ``wd`` and ``epochs``."""
+    xt, yt = (t.to(device) for t in noisy_sine(n_train, 0))
+    xv, yv = (t.to(device) for t in noisy_sine(400, 1))
     runs = {}
     for name, cls in (("Adam + L2", torch.optim.Adam), ("AdamW", torch.optim.AdamW)):
-        with seeded(seed):
-            m = MLP(0.0).to(device)
-        runs[name] = (m, cls(m.parameters(), lr=1e-3, weight_decay=wd), [])
+        for s in seeds:
+            with seeded(s):
+                m = MLP(0.0).to(device)
+            runs[name, s] = (m, cls(m.parameters(), lr=LR_ADAM, weight_decay=wd), [])
     for ep in range(1, epochs + 1):
-        for name, (m, opt, hist) in runs.items():
-            loss = F.mse_loss(m(xt), yt)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        for m, opt, hist in runs.values():
+            _train_adam(m, opt, xt, yt)
             if ep % every == 0 or ep == epochs:
                 with torch.no_grad():
-                    wn = float(torch.sqrt(sum(p.pow(2).sum() for n_, p in m.named_parameters() if "weight" in n_)))
-                    hist.append((ep, wn, float(F.mse_loss(m(xv), yv))))
+                    hist.append((ep, _weight_norm(m), float(F.mse_loss(m(xv), yv))))
         if ep % every == 0 or ep == epochs:
-            yield ep, {k: v[2] for k, v in runs.items()} | {"decay": effective_decay(runs["Adam + L2"][1], wd)}
+            out = {name: {s: runs[name, s][2] for s in seeds} for name in ("Adam + L2", "AdamW")}
+            yield ep, out | {"decay": effective_decay(runs["Adam + L2", seeds[0]][1], wd)}
+
+
+LR_ADAM = 1e-3  # both optimizers' learning rate
+
+
+def l2_decay_median(wd: float, epochs: int, seed: int = 0, n_train: int = 24, device="cpu") -> float:
+    """Train the first seed's net with Adam + L2 at ``wd`` for ``epochs`` epochs; the median over its weights of the
+    decay per step lr·λ/(√v̂ + ε) it ends with."""
+    xt, yt = (t.to(device) for t in noisy_sine(n_train, 0))
+    with seeded(seed):
+        m = MLP(0.0).to(device)
+    opt = torch.optim.Adam(m.parameters(), lr=LR_ADAM, weight_decay=wd)
+    for _ in range(epochs):
+        _train_adam(m, opt, xt, yt)
+    return float(np.median(effective_decay(opt, wd)["adam_l2"]))
+
+
+MATCH_TOL = 0.1  # a λ "matches" AdamW's decay when Adam + L2's median decay is within 10 % of lr·λ
+MATCH_RUNS = 4  # the search's runs, at most
+
+
+def match_search(wd: float, median: float, epochs: int, runs: int = MATCH_RUNS, tol: float = MATCH_TOL,
+                 device="cpu"):
+    """Search the λ at which Adam + L2's median decay per step equals AdamW's lr·λ, after the same number of epochs:
+    the first guess assumes the decay is linear in λ (λ·target/median), then a secant on log λ vs log decay through
+    the last two points (the decay is not linear: λw is part of the gradient that v̂ averages). Yields each run's
+    (λ, measured median decay); stops within ``tol`` or after ``runs`` runs."""
+    target = LR_ADAM * wd
+    pts = [(wd, median)]
+    lam = wd * target / median
+    for _ in range(runs):
+        d = l2_decay_median(lam, epochs, device=device)
+        pts.append((lam, d))
+        yield lam, d
+        if abs(d / target - 1) <= tol or d <= 0:
+            return
+        (l1, d1), (l2, d2) = pts[-2], pts[-1]
+        slope = (math.log(d2) - math.log(d1)) / (math.log(l2) - math.log(l1)) if l1 != l2 and d1 > 0 else 1.0
+        slope = min(2.0, max(0.2, slope))  # the decay grows with λ, at most ~linearly: keep the step sane
+        lam = l2 * (target / d2) ** (1 / slope)
 
 
 def effective_decay(opt: torch.optim.Adam, wd: float) -> dict:
@@ -262,7 +339,7 @@ def effective_decay(opt: torch.optim.Adam, wd: float) -> dict:
     return {"rms_grad": rms, "adam_l2": lr * wd / (rms + eps), "adamw": lr * wd, "lr": lr, "wd": wd}
 
 
-def figure_decay(d: dict) -> go.Figure:
+def figure_decay(d: dict) -> PlainFigure:
     """Relative decay per step against each weight's gradient scale: Adam + L2 (one point per weight) vs AdamW."""
     rms, l2 = d["rms_grad"], d["adam_l2"]
     keep = (rms > 0) & (l2 > 0)  # log axes: λ = 0 leaves nothing to draw but AdamW's line
@@ -284,19 +361,31 @@ def figure_decay(d: dict) -> go.Figure:
                         "dtick": 1},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.34, "x": 0},
               "margin": {"l": 80, "r": 20, "t": 60, "b": 170}}
-    return figure(data, layout, "Large-gradient weights are decayed less by Adam + L2", height=470)
+    return plain(data, layout, "Large-gradient weights are decayed less by Adam + L2", height=470)
 
 
-def figure_wd(hist: dict, wd: float) -> go.Figure:
-    fig = make_subplots(1, 2, subplot_titles=("weight norm ‖W‖", "validation MSE"), horizontal_spacing=0.1)
+def figure_wd(hist: dict, wd: float) -> PlainFigure:
+    """Weight norm and validation MSE of both optimizers: the mean over the seeds, and a band from the lowest to the
+    highest seed."""
+    axes, layout = subplot_grid(1, 2, hspace=0.1, vspace=0.0, titles=["weight norm ‖W‖", "validation MSE"])
+    data = []
     for name, col in (("Adam + L2", PALETTE[3]), ("AdamW", PALETTE[0])):
-        h = hist.get(name, [])
-        if not h:
+        runs = [h for h in hist.get(name, {}).values() if h]
+        if not runs:
             continue
-        e, wn, vl = zip(*h)
-        fig.add_trace(go.Scatter(x=e, y=wn, name=name, line=dict(color=col, width=3)), 1, 1)
-        fig.add_trace(go.Scatter(x=e, y=vl, name=name, showlegend=False, line=dict(color=col, width=3)), 1, 2)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
-    return style(fig, f"Same coefficient λ = {wd:g}: Adam + L2 vs AdamW", height=420,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0), margin=dict(t=120))
+        e = [r[0] for r in runs[0]]
+        for j, idx in enumerate((1, 2)):
+            Y = np.array([[r[idx] for r in h] for h in runs])
+            xa, ya = axes[j]
+            data.append({"type": "scatter", "x": e + e[::-1], "y": np.r_[Y.max(0), Y.min(0)[::-1]], "fill": "toself",
+                         "fillcolor": col, "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip",
+                         "showlegend": False, "xaxis": xa, "yaxis": ya})
+            data.append({"type": "scatter", "x": e, "y": Y.mean(0), "name": f"{name} (mean of {len(runs)} seeds)",
+                         "showlegend": j == 0, "legendgroup": name, "line": {"color": col, "width": 3},
+                         "xaxis": xa, "yaxis": ya})
+    layout["xaxis"] |= {"title": {"text": "epoch"}}
+    layout["xaxis2"] |= {"title": {"text": "epoch"}}
+    layout["yaxis2"] |= {"type": "log", "dtick": 1, "exponentformat": "power"}
+    layout |= {"legend": {"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0},
+               "margin": {"l": 60, "r": 20, "t": 120, "b": 55}}
+    return plain(data, layout, f"Same coefficient λ = {wd:g}: Adam + L2 vs AdamW", height=420)

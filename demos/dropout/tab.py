@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
 from . import views as V
@@ -44,8 +45,9 @@ def build():
         run, stop = ui.run_stop("Train", "do-train")
     of = {"text": gr.Markdown(elem_id="do-overfit-text")}
     with gr.Row():
-        of["curves"] = gr.Plot(placeholder("Press <b>Train</b>: p = 0, 0.2 and 0.5 on 24 noisy points,<br>"
-                                           "1500 epochs each (about 20 s on a 2-core CPU)."), label="Loss curves",
+        of["curves"] = gr.Plot(placeholder("Press <b>Train</b>: p = 0, 0.2 and 0.5 on 24 noisy points, each from "
+                                           f"{len(V.C.SEEDS)} seeds,<br>{V.EPOCHS.default} epochs "
+                                           f"({about(V.dropout_overfit)})."), label="Loss curves",
                                elem_id="do-overfit")
         of["mc"] = gr.Plot(placeholder("After training: Monte-Carlo dropout, the p = 0.2 net<br>run many times with dropout on."),
                            label="Monte-Carlo dropout", elem_id="do-mc")
@@ -60,8 +62,10 @@ def build():
             with gr.Row():
                 wd_epochs = ui.widget(V.WD_EPOCHS)
                 wd_run = gr.Button("Train Adam + L2 vs AdamW", variant="primary", elem_id="do-wd-run")
-            wdc = {"text": gr.Markdown(elem_id="do-wd-text"), "plot": gr.Plot(placeholder("Press <b>Train Adam + L2 vs AdamW</b>: weight norms and validation loss,<br>"
-                                                                "1000 epochs (about 15 s on a 2-core CPU)."),
+            wdc = {"text": gr.Markdown(elem_id="do-wd-text"), "plot": gr.Plot(placeholder(
+                "Press <b>Train Adam + L2 vs AdamW</b>: weight norms and validation loss from "
+                f"{len(V.C.SEEDS)} seeds,<br>{V.WD_EPOCHS.default} epochs, then a search for the λ at which Adam + L2 "
+                f"decays like AdamW ({about(V.adam_vs_adamw)})."),
                                                     label="Adam vs AdamW", elem_id="do-wd"),
                    "decay": gr.Plot(placeholder("After the run: each weight's decay per step under Adam + L2<br>against "
                                                 "its gradient scale, beside AdamW's lr·λ.", height=470),

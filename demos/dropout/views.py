@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from demos.common.device import get_device
+from demos.common import tasks
 from demos.common.params import Opaque, Param, takes
 
 from . import compute as C
@@ -12,19 +16,28 @@ from . import compute as C
 P = C.DROP_P
 SEED = Opaque("seed", 0)
 MASKS = Param("masks", "masks to average", 10, 2000, 1000, 10, integer=True)
-# bounds from `python -m bench worst` (3000 epochs: 38 s for the three nets, 44 s for Adam vs AdamW)
-EPOCHS = Param("epochs", "epochs (full batch, Adam)", 100, 2000, 1500, 100, integer=True,
-               help="2000 epochs take about 25 s on a 2-core CPU")
+# Both long runs train every net from three seeds (C.SEEDS); their bounds keep the worst setting under 30 s.
+EPOCHS = Param("epochs", "epochs (full batch, Adam)", 100, 600, 500, 50, integer=True)
 MC = Param("mc_samples", "Monte-Carlo samples", 10, 500, 100, 10, integer=True)
 LR = Param("lr", "SGD learning rate", 0.001, 1, 0.1, 0.001)
 WD = Param("wd", "λ (weight decay)", 0, 1, 0.05, 0.005)
-WD_EPOCHS = Param("wd_epochs", "epochs", 100, 1500, 1000, 100, integer=True,
-                  help="1500 epochs take about 22 s on a 2-core CPU")
+WD_EPOCHS = Param("wd_epochs", "epochs", 100, 400, 300, 50, integer=True)
+# measured per-net-epoch costs on the 2-core CPU (see the commit that set them)
+OVERFIT_S_PER_EPOCH = 0.044  # nine nets: p = 0, 0.2, 0.5 from three seeds, with their validation passes
+WD_S_PER_EPOCH = 0.0058  # one net; the comparison trains 2 x 3, the search up to C.MATCH_RUNS more
 
 
 @takes(P, SEED, MASKS)
 def dropout_steps(p, seed, masks) -> dict:
-    seed = int(seed or 0)
+    try:
+        seed = int(seed or 0)
+    except (TypeError, ValueError):
+        seed = 0
+    return _dropout_steps(p, seed, masks)
+
+
+@functools.lru_cache(maxsize=128)  # pure: the same p, seed and masks give the same figures and numbers
+def _dropout_steps(p, seed, masks) -> dict:
     x = C.activations()
     st = C.step_through(x, p, seed)
     same = bool((st["out"] == st["torch"]).all())
@@ -40,22 +53,34 @@ def dropout_steps(p, seed, masks) -> dict:
     return {"steps": C.figure_steps(st, p), "average": C.figure_average(err, theory, p), "text": text}
 
 
-@takes(EPOCHS, MC, seconds=lambda epochs, **_: 1 + 22 * epochs / 1500)
+def overfit_text(hist: dict, epoch: int, epochs: int) -> str:
+    """The over-fitting sentence: per p the final and the best validation MSE over the seeds, and orders between
+    the p's only where the gap exceeds the spread over seeds."""
+    last = {p: [runs[s][1][-1][1] for s in runs] for p, runs in hist.items()}
+    best = {p: [min(v for _, v in runs[s][1]) for s in runs] for p, runs in hist.items()}
+    ps = list(hist)
+    parts = [f"p = {p:g}: {tasks.summary(last[p])}, best {tasks.summary(best[p])}" for p in ps]
+    pairs = [tasks.verdict(f"p = {a:g}", last[a], f"p = {b:g}", last[b], "validation MSE")
+             for i, a in enumerate(ps) for b in ps[i + 1:]]
+    return ("Validation MSE now, and the best so far: " + "; ".join(parts) + ". " + " ".join(pairs)
+            + f" — epoch {epoch} of {epochs}.")
+
+
+@takes(EPOCHS, MC, seconds=lambda epochs, **_: 1 + OVERFIT_S_PER_EPOCH * epochs)
 def dropout_overfit(epochs, mc_samples, report=None):
     dev = get_device()
     for ep, hist, models in C.overfit_stream(epochs=epochs, device=dev, every=max(10, epochs // 30)):
         if report:
             report(ep / epochs, f"epoch {ep}/{epochs}")
-        best = {p: min(v for _, v in h[1]) for p, h in hist.items()}
-        last = {p: h[1][-1][1] for p, h in hist.items()}
-        text = "Validation MSE now (best): " + ", ".join(f"p = {p:g}: {last[p]:.3f} ({best[p]:.3f})" for p in hist)
-        yield {"curves": C.figure_overfit(hist), "text": text + f" — epoch {ep} of {epochs}."}
+        text = overfit_text(hist, ep, epochs)
+        yield {"curves": C.figure_overfit(hist), "text": text}
     x, mean, std = C.mc_dropout(models[0.2], mc_samples, dev)
     yield {"curves": C.figure_overfit(hist), "mc": C.figure_mc(x, mean, std, 0.2),
-           "text": text + f" — done. Monte-Carlo dropout: {mc_samples} passes of the p = 0.2 net with dropout on."}
+           "text": text + f" Monte-Carlo dropout: {mc_samples} passes of the first seed's p = 0.2 net with dropout on."}
 
 
 @takes(LR, WD)
+@functools.lru_cache(maxsize=128)
 def sgd_weight_decay_step(lr, wd) -> dict:
     r = C.sgd_step_check(lr, wd)
     names = {"weight_decay": "SGD(weight_decay=λ)", "l2_penalty": "loss + (λ/2)‖w‖²",
@@ -68,32 +93,76 @@ def sgd_weight_decay_step(lr, wd) -> dict:
                     "plain SGD, weight decay, an L2 penalty and the decoupled shrink (1 − lr·λ)w are the same update."}
 
 
-@takes(WD, WD_EPOCHS, seconds=lambda wd_epochs, **_: 1 + 25 * wd_epochs / 2000)
+def decay_text(d: dict, wd: float) -> str:
+    """Adam + L2's decay per step (percentiles over the first seed's weights, the largest- and smallest-gradient
+    tenths) beside AdamW's lr·λ."""
+    rel, rms = d["adam_l2"], d["rms_grad"]
+    q = np.quantile(rel, [0.1, 0.5, 0.9]) if len(rel) else np.zeros(3)
+    big, small = (rel[rms >= np.quantile(rms, 0.9)], rel[rms <= np.quantile(rms, 0.1)]) if len(rms) else (rel, rel)
+    big_m, small_m = float(np.median(big)), float(np.median(small))
+    rank = ("decayed less than" if big_m < small_m else "decayed no less than")
+    return (f"**Per step, with the same λ = {wd:g} and lr = {d['lr']:g}:** AdamW (Loshchilov & Hutter 2019) shrinks "
+            f"every weight by lr·λ = **{d['adamw']:.2g}**; Adam + L2 adds λw to the gradient, which Adam then divides "
+            f"by √v̂, so its decay per step is lr·λ/(√v̂ + ε): **{q[0]:.2g} / {q[1]:.2g} / {q[2]:.2g}** (10th / 50th / "
+            f"90th percentile over the first seed's weights). The 10 % of weights with the largest gradients are "
+            f"decayed **{big_m:.2g}** per step, the 10 % with the smallest **{small_m:.2g}**: here the large-gradient "
+            f"weights are {rank} the small-gradient ones.")
+
+
+def match_text(wd: float, median: float, probes: list, epochs: int, tol: float = C.MATCH_TOL) -> str:
+    """What the search for AdamW's decay found: each run's λ and measured median decay, and a match only where one
+    came within ``tol`` of lr·λ."""
+    target = C.LR_ADAM * wd
+    if not probes:
+        return ""
+    tried = ", ".join(f"λ = {lam:.2g} → {d:.2g}" for lam, d in probes)
+    lam0, d0 = probes[0]
+    first = (f"The linear guess λ × {lam0 / wd:.2g} = {lam0:.2g} (it assumes the decay is proportional to λ) gives a "
+             f"median decay of {d0:.2g} per step, {d0 / target:.2g} × AdamW's {target:.2g}: the decay is not linear "
+             "in λ, because λw is part of the gradient that v̂ averages. " if abs(d0 / target - 1) > tol else "")
+    best = min(probes, key=lambda p: abs(math.log(p[1] / target)) if p[1] > 0 else math.inf)
+    if abs(best[1] / target - 1) <= tol:
+        found = (f"Measured: Adam + L2 at **λ = {best[0]:.2g}** ({best[0] / wd:.2g} × λ) has a median decay of "
+                 f"{best[1]:.2g} per step after {epochs} epochs, within {100 * tol:.0f} % of AdamW's lr·λ = {target:.2g} "
+                 "(and it still decays the other weights unevenly).")
+    else:
+        found = (f"No λ tried came within {100 * tol:.0f} % of AdamW's lr·λ = {target:.2g}; the closest, "
+                 f"λ = {best[0]:.2g}, gives {best[1]:.2g}.")
+    return first + found + f" Runs of the search (median decay after {epochs} epochs): {tried}."
+
+
+def wd_text(hist: dict, wd: float, ep: int) -> str:
+    """Weight norms and validation MSE of both optimizers over the seeds, ordered only beyond their spread."""
+    a = {k: [h[-1][1] for h in hist[k].values()] for k in ("Adam + L2", "AdamW")}
+    v = {k: [h[-1][2] for h in hist[k].values()] for k in ("Adam + L2", "AdamW")}
+    if wd == 0:
+        return (f"Epoch {ep}: with λ = 0 neither optimizer decays the weights (‖W‖ Adam {tasks.summary(a['Adam + L2'], '.2f')}, "
+                f"AdamW {tasks.summary(a['AdamW'], '.2f')}): the two runs are the same Adam. Set λ > 0 to compare them.")
+    return (f"Epoch {ep}: ‖W‖ Adam + L2 {tasks.summary(a['Adam + L2'], '.2f')}, AdamW {tasks.summary(a['AdamW'], '.2f')}; "
+            f"validation MSE Adam + L2 {tasks.summary(v['Adam + L2'])}, AdamW {tasks.summary(v['AdamW'])}. "
+            + tasks.verdict("Adam + L2", a["Adam + L2"], "AdamW", a["AdamW"], "weight norm", ".2f") + " "
+            + tasks.verdict("Adam + L2", v["Adam + L2"], "AdamW", v["AdamW"], "validation MSE"))
+
+
+@takes(WD, WD_EPOCHS, seconds=lambda wd_epochs, wd, **_: 1 + WD_S_PER_EPOCH * wd_epochs * (
+        2 * len(C.SEEDS) + (C.MATCH_RUNS if wd > 0 else 0)))
 def adam_vs_adamw(wd, wd_epochs, report=None):
-    for ep, hist in C.adam_vs_adamw(wd, wd_epochs, device=get_device(), every=max(10, wd_epochs // 40)):
+    dev = get_device()
+    total = wd_epochs * (2 * len(C.SEEDS) + (C.MATCH_RUNS if wd > 0 else 0))
+    for ep, hist in C.adam_vs_adamw(wd, wd_epochs, device=dev, every=max(10, wd_epochs // 40)):
         if report:
-            report(ep / wd_epochs, f"epoch {ep}/{wd_epochs}")
-        a, w = hist["Adam + L2"][-1], hist["AdamW"][-1]
-        d = hist["decay"]
-        rel = d["adam_l2"]
-        q = np.quantile(rel, [0.1, 0.5, 0.9]) if len(rel) else np.zeros(3)
-        rms = d["rms_grad"]
-        big, small = (rel[rms >= np.quantile(rms, 0.9)], rel[rms <= np.quantile(rms, 0.1)]) if len(rms) else (rel, rel)
-        if wd == 0:
-            yield {"plot": C.figure_wd(hist, wd), "decay": C.figure_decay(d),
-                   "text": (f"Epoch {ep}: with λ = 0 neither optimizer decays the weights (‖W‖ Adam {a[1]:.2f}, "
-                            f"AdamW {w[1]:.2f}): the two runs are the same Adam. Set λ > 0 to compare them.")}
-            continue
-        yield {"plot": C.figure_wd(hist, wd), "decay": C.figure_decay(d),
-               "text": (f"Epoch {ep}: ‖W‖ Adam + L2 {a[1]:.2f} vs AdamW {w[1]:.2f}; validation MSE {a[2]:.3f} vs "
-                        f"{w[2]:.3f}. **Per step, with the same λ = {wd:g} and lr = {d['lr']:g}:** AdamW "
-                        f"(Loshchilov & Hutter 2019) shrinks every weight by lr·λ = **{d['adamw']:.2g}**; Adam + L2 "
-                        "adds λw to the gradient, which Adam then divides by √v̂, so its decay per step is "
-                        f"lr·λ/(√v̂ + ε): **{q[0]:.2g} / {q[1]:.2g} / {q[2]:.2g}** (10th / 50th / 90th percentile "
-                        f"over the weights). The 10 % of weights with the largest gradients are decayed "
-                        f"**{np.median(big):.2g}** per step, the 10 % with the smallest **{np.median(small):.2g}**: "
-                        "weights with a large gradient history are regularised less. (A value near or above 1 is a weight "
-                        "whose gradient is mostly the L2 term itself: Adam's normalised step, about lr, then drives it "
-                        "to zero.) To match AdamW's decay for the "
-                        f"median weight, Adam + L2 would need λ × {d['adamw'] / q[1]:.2g} (and it would still "
-                        "decay the other weights unevenly).")}
+            report(ep * 2 * len(C.SEEDS) / total, f"epoch {ep}/{wd_epochs}")
+        d = hist.pop("decay")
+        text = wd_text(hist, wd, ep)
+        if wd > 0:
+            text += "\n\n" + decay_text(d, wd)
+        yield {"plot": C.figure_wd(hist, wd), "decay": C.figure_decay(d), "text": text}
+    if wd == 0:
+        return
+    median = float(np.median(d["adam_l2"]))
+    probes = []
+    for lam, dm in C.match_search(wd, median, wd_epochs, device=dev):
+        probes.append((lam, dm))
+        if report:
+            report((wd_epochs * (2 * len(C.SEEDS) + len(probes))) / total, f"search run {len(probes)}")
+        yield {"text": text + "\n\n" + match_text(wd, median, probes, wd_epochs)}

@@ -54,17 +54,37 @@ def test_sgd_weight_decay_equals_l2_and_decoupled():
 
 def test_adam_l2_and_adamw_differ():
     last = None
-    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=50):
+    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=50, seeds=(0,)):
         last = hist
-    a, w = last["Adam + L2"][-1], last["AdamW"][-1]
+    a, w = last["Adam + L2"][0][-1], last["AdamW"][0][-1]
     assert abs(a[1] - w[1]) / w[1] > 0.05  # different weight norms with the same coefficient
 
 
+def test_adamw_is_torchs_decoupled_update_and_seeds_give_their_own_nets():
+    """One step by hand: AdamW shrinks by (1 − lr·λ) then takes Adam's step; Adam + L2 adds λw to the gradient."""
+    import torch.nn.functional as F
+
+    (_, h1), = list(C.adam_vs_adamw(0.5, epochs=1, every=1, seeds=(0, 1)))
+    assert h1["AdamW"][0][0][1] != h1["AdamW"][1][0][1]  # seed 1 has its own initial weights
+    xt, yt = C.noisy_sine(24, 0)
+    with C.seeded(0):
+        m = C.MLP(0.0)
+    w = [p.detach().clone() for p in m.parameters()]
+    F.mse_loss(m(xt), yt).backward()
+    lr, wd = C.LR_ADAM, 0.5
+    by_hand = [((1 - lr * wd) * p - lr * p.grad / (p.grad.abs() + 1e-8)).detach() for p in m.parameters()]  # Adam's first step
+    norm = float(torch.sqrt(sum(p.pow(2).sum() for (n, _), p in zip(m.named_parameters(), by_hand) if "weight" in n)))
+    assert h1["AdamW"][0][0][1] == pytest.approx(norm, rel=1e-5)
+    assert w[0].shape == by_hand[0].shape
+
+
 def test_overfit_stream_and_mc_dropout():
-    updates = list(C.overfit_stream(epochs=100, every=50))
+    updates = list(C.overfit_stream(epochs=20, every=10))
     ep, hist, models = updates[-1]
-    assert ep == 100 and set(hist) == {0.0, 0.2, 0.5}
-    assert all(len(h[0]) == 2 and len(h[1]) == 2 for h in hist.values())
+    assert ep == 20 and set(hist) == {0.0, 0.2, 0.5} and all(set(h) == set(C.SEEDS) for h in hist.values())
+    assert all(len(tr) == 2 and len(va) == 2 for h in hist.values() for tr, va in h.values())
+    again = list(C.overfit_stream(epochs=20, every=10))[-1][1]
+    assert again[0.5][1] == hist[0.5][1]  # dropout masks from the nets' own generators: a rerun is the same
     x, mean, std = C.mc_dropout(models[0.5], samples=20)
     assert x.shape == mean.shape == std.shape == (200,)
     assert (std > 0).all()
@@ -76,7 +96,7 @@ def test_adam_l2_decays_large_gradient_weights_less_than_adamw_decays_any():
     """Loshchilov and Hutter 2019 (docs/facts.md 4): Adam + L2's decay lr·λ/(√v̂ + ε) falls as the gradient
     scale grows; AdamW's is lr·λ for every weight. Read from torch's own optimizer state."""
     last = None
-    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=100):
+    for _, hist in C.adam_vs_adamw(0.05, epochs=200, every=100, seeds=(0,)):
         last = hist
     d = last["decay"]
     assert d["adamw"] == pytest.approx(1e-3 * 0.05)
