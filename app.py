@@ -219,7 +219,9 @@ def make_demo() -> gr.Blocks:
     demo = build_app()
     # max_size: a page open sends 3 events (first views, keypoints, ?tab=); 64 turned 17 of 40 students opening
     # within 10 s away with "503" (python -m bench classload), 256 leaves room for a class of 60 and its clicks
-    demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2)), max_size=256)
+    # concurrency: with quick workers (demos/common/pool.py) a click's thread mostly waits for its worker, so two more
+    # events than workers keep both workers busy while the server sends the results
+    demo.queue(default_concurrency_limit=int(os.environ.get("KPLAB_CONCURRENCY", 2 + pool.size())), max_size=256)
     return demo
 
 

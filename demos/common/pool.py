@@ -150,6 +150,7 @@ class Pool:
         self.lock = threading.Lock()
         self.procs: list[_Proc] = []
         self.restarts = 0
+        self.open = False  # views go to the workers once they are started and warmed (start(wait=True) or warm())
 
     def start(self, wait: bool = True):
         """Start the processes now (at app start-up: their imports then cost the first student nothing); with
@@ -165,13 +166,14 @@ class Pool:
                     p.wait_ready()
                 except EOFError:
                     log.warning("a quick worker did not start; it is started again on its first call")
+            self.open = True
 
     def ready(self) -> bool:
         """Every worker has started (until then, and while a dead one's replacement starts, views compute in the
         server's process instead of waiting for a worker's imports)."""
         procs = list(self.procs)
         try:
-            return bool(procs) and all(p.wait_ready(0) for p in procs)
+            return self.open and bool(procs) and all(p.wait_ready(0) for p in procs)
         except EOFError:
             return False
 
@@ -232,6 +234,7 @@ class Pool:
         finally:
             for p in taken:
                 self.idle.put(p)
+            self.open = True
 
     def close(self):
         with self.lock:

@@ -426,7 +426,8 @@ def load_first_views() -> None:
             return tuple(gr.skip() for _ in outputs)
         return tuple(x for v in views for x in v.shown())
 
-    gr.context.Context.root_block.load(show, None, outputs, api_visibility="private")
+    # no concurrency limit: it sends cached values, and must not wait in line behind the class's clicks
+    gr.context.Context.root_block.load(show, None, outputs, api_visibility="private", concurrency_limit=None)
 
 
 _WARM: dict[int, list[Callable]] = {}
