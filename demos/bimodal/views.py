@@ -57,9 +57,9 @@ def two_peak_note(p: compute.Peaks, est: dict, m: np.ndarray, beta: float, pull:
                f"Peak {1 if p.h1 > p.h2 else 2} is the higher ({max(p.h1, p.h2):g} against {min(p.h1, p.h2):g})")
     am = est["argmax"]
     cell = _cell(am[0] - 0.5, am[1] - 0.5)
-    if c1 != c2 and v1 == v2 == top:
+    if cell in (c1, c2) and c1 != c2 and v1 == v2 == top:
         where = (f"the cells under both peaks hold the map's maximum ({top:.3g}): arg-max takes the first in scan "
-                 f"order (row by row from the top), peak {1 if c1 < c2 else 2}'s")
+                 f"order (row by row from the top), peak {1 if cell == c1 else 2}'s")
     elif cell in (c1, c2):
         where = f"arg-max takes the cell under peak {1 if cell == c1 else 2} (value {float(m[cell]):.3g})"
     else:

@@ -360,7 +360,7 @@ def scene_sentence(names, k: int, figures: np.ndarray, skeleton, coords: dict, p
         else:
             second = next(pk for pk, f in zip(peaks, figs) if f == other)
             note += (f"The map peaks on both figures: its highest peak is on {'AB'[first]}, the highest on "
-                     f"{'AB'[other]} is {second[3]:.2f} of it; arg-max takes the highest cell.")
+                     f"{'AB'[other]} is {second[3]:.2f} of it (heights above the map's minimum); arg-max takes the highest cell.")
     elif len(on) == 1:
         fig = "AB"[on[0]]
         if len(peaks) == 1:

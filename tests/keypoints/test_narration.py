@@ -250,7 +250,7 @@ def ablations(draw):
              "peak": draw(st.floats(0, 1)), "n": 64}]
     for label, levels in unet.ABLATIONS[1:]:
         unused = draw(st.booleans())
-        delta = 0.0 if unused else draw(st.floats(-5, 15))
+        delta = 0.0 if unused else draw(st.floats(-base, 15))  # an error is never negative
         se = 0.0 if unused else draw(st.floats(0.01, 3))
         rows.append({"ablation": label, "removed": levels, "mean_px": base + delta, "delta_px": delta,
                      "se_px": se, "peak": draw(st.floats(0, 1)), "n": 64})
