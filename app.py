@@ -71,7 +71,9 @@ body.kplab-present #kplab-header > * { flex: 0 0 auto !important; min-width: 0 !
 body.kplab-present #kplab-header > :first-child { flex: 1 1 auto !important; overflow: hidden; }
 body.kplab-present #kplab-header label, body.kplab-present #kplab-header button { padding-top: 2px; padding-bottom: 2px; }
 body.kplab-present #kplab-header h1 { font-size: calc(1.1 * var(--kp-t)) !important; }
-@media (max-width: 1500px) { body.kplab-present #kplab-header h1 { display: none !important; } }
+body.kplab-present #kplab-header .kplab-title { min-width: 0; }
+body.kplab-present #kplab-header h1 { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+body.kplab-present #kplab-device { flex: 0 0 auto; }
 body.kplab-present #kplab-device { font-size: var(--kp-t) !important; padding: 0 0.4rem !important; }
 body.kplab-present [data-testid=block-info] { white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
     max-width: 100%; display: inline-block; vertical-align: bottom; }
@@ -82,6 +84,8 @@ body.kplab-present .kplab-intro p { display: inline; }
 body.kplab-present .kplab-intro::after { content: ""; }
 body.kplab-present .info-text { display: none; }
 body.kplab-present .block.kplab-titled > label[data-testid=block-label] { display: none; }
+/* the head race's verdict and table are its point: above its figures on a projector */
+body.kplab-present #race-text { order: -1; }
 """
 
 PRESENT_JS = """(on) => { if (window.kplab) window.kplab.setPresent(on); else document.body.classList.toggle('kplab-present', !!on);

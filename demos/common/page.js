@@ -78,7 +78,11 @@
       if (a.xref === "paper" && typeof a.x === "number" && typeof a.text === "string") {
         // a text wider than its room breaks between words (plotly would let it leave the figure)
         const x = Math.min(1, Math.max(0, a.x)), anchor = a.xanchor || "center";
-        const frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x);
+        let frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x);
+        for (const key of Object.keys(L)) { // a panel's title: no wider than its panel
+          const d = /^xaxis\d*$/.test(key) && get(L, `${key}.domain`);
+          if (d && d[0] - 1e-6 <= x && x <= d[1] + 1e-6) frac = Math.min(frac, d[1] - d[0]);
+        }
         const w = wrapped(a.text, s, Math.max(0.25, frac) * (figWidth(gd) - 40));
         a.text = w.text;
         lines = w.lines;
@@ -87,6 +91,8 @@
     });
     for (const d of data || []) {
       const td = (TD[d.type] && TD[d.type][0]) || {};
+      // labels beside points may reach into the margins rather than be cut at the axes
+      if (d.type === "scatter" && String(d.mode || "").includes("text") && d.cliponaxis === undefined) d.cliponaxis = false;
       for (const p of ["colorbar.tickfont.size", "colorbar.title.font.size", "marker.colorbar.tickfont.size",
                        "textfont.size", "insidetextfont.size", "outsidetextfont.size"]) {
         const v = first(get(d, p), get(td, p));
@@ -98,6 +104,10 @@
     // ticks every n units were chosen for the server's type: at presentation size plotly spaces them itself
     for (const key of Object.keys(L)) {
       const ax = L[key];
+      // a log axis labels its decades only (plotly draws the 2s and 5s between them in smaller type)
+      if (/^[xy]axis\d*$/.test(key) && ax && ax.type === "log" && ax.dtick === undefined && ax.tickmode !== "array") {
+        ax.dtick = 1;
+      }
       if (/^[xy]axis\d*$/.test(key) && ax && ax.dtick !== undefined && ax.type !== "log" && ax.tickmode !== "array") {
         delete ax.dtick;
         delete ax.tick0;
@@ -116,7 +126,8 @@
       && (d.showlegend === true || d.name));
     const legendShown = L.showlegend === true || (L.showlegend !== false && items.length > 1);
     if (legendShown && leg.orientation === "h" && typeof leg.y === "number" && leg.y < 0) {
-      const s = L.legend.font.size, width = (gd.getBoundingClientRect().width || 0.45 * window.innerWidth) - 10;
+      // plotly lays a horizontal legend out in the plot area's width
+      const s = L.legend.font.size, width = figWidth(gd) - k * (m.l + m.r) - 10;
       let rows = 1, x = 0;
       for (const d of items) {
         const w = 44 + 0.62 * s * String(d.name || "").length;
@@ -142,6 +153,14 @@
     const fitV = Math.min(1, (h - 60) / (L.margin.t + L.margin.b)), fitH = Math.min(1, (width - 80) / (L.margin.l + L.margin.r));
     if (fitV < 1) { L.margin.t = Math.floor(L.margin.t * fitV); L.margin.b = Math.floor(L.margin.b * fitV); }
     if (fitH < 1) { L.margin.l = Math.floor(L.margin.l * fitH); L.margin.r = Math.floor(L.margin.r * fitH); }
+    // a y axis title longer than its axis breaks between words
+    for (const key of Object.keys(L)) {
+      const tt = /^yaxis\d*$/.test(key) && get(L, `${key}.title.text`);
+      if (typeof tt !== "string") continue;
+      const dom = get(L, `${key}.domain`) || [0, 1];
+      put(L, `${key}.title.text`, wrapped(tt, get(L, `${key}.title.font.size`) || t,
+                                          (dom[1] - dom[0]) * (h - L.margin.t - L.margin.b) - 10).text);
+    }
     const nticks = Math.max(2, Math.floor((h - L.margin.t - L.margin.b) / (2.4 * t)));
     for (const d of data || []) if (d.colorbar || ["heatmap", "contour"].includes(d.type)) put(d, "colorbar.nticks", nticks);
     for (const key of Object.keys(L)) if (/^coloraxis\d*$/.test(key)) put(L, `${key}.colorbar.nticks`, nticks);
