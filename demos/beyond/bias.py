@@ -79,37 +79,38 @@ def figure_map(x: float, y: float, height: float, beta: float, est: dict):
     prob = kp.softmax2d(m, beta)[0, 0].numpy()
     c = np.arange(SIZE) + 0.5
     reg = kp.DECODER_REGISTRY
-    data = [{"type": "heatmap", "z": prob, "x": c, "y": c, "colorscale": "Viridis", "colorbar": {"thickness": 12},
+    data = [{"type": "heatmap", "z": prob, "x": c, "y": c, "colorscale": "Viridis", "showscale": False,
              "hovertemplate": "(%{x}, %{y}): p = %{z:.2e}<extra></extra>"},
-            {"type": "scatter", "x": [x], "y": [y], "mode": "markers", "name": "true peak",
+            {"type": "scatter", "x": [x], "y": [y], "mode": "markers", "name": "peak",
              "marker": {"symbol": "x-thin", "size": 18, "line": {"width": 3, "color": "white"}}},
-            {"type": "scatter", "x": [SIZE / 2], "y": [SIZE / 2], "mode": "markers", "name": "map centre",
+            {"type": "scatter", "x": [SIZE / 2], "y": [SIZE / 2], "mode": "markers", "name": "centre",
              "marker": {"symbol": "circle-open", "size": 14, "color": "#bbbbbb", "line": {"width": 2}}}]
     for d in PAIR:
         data.append({"type": "scatter", "x": [float(est[d][0])], "y": [float(est[d][1])], "mode": "markers",
                      "name": reg[d].label, "marker": {"symbol": reg[d].marker, "size": 15, "color": reg[d].colour,
                                                        "line": {"color": "white", "width": 2}}})
-    layout = {"xaxis": {"range": [0, SIZE], "constrain": "domain", "showgrid": False, "title": {"text": "x (cells)"}},
-              "yaxis": {"range": [SIZE, 0], "scaleanchor": "x", "showgrid": False},
-              "legend": {"orientation": "h", "y": -0.15, "x": 0}, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}}
-    return figure(data, layout, f"softmax(β·h), β = {beta:g}", height=470)
+    layout = {"xaxis": {"range": [0, SIZE], "constrain": "domain", "showgrid": False},
+              "yaxis": {"range": [SIZE, 0], "scaleanchor": "x", "constrain": "domain", "showgrid": False},
+              "showlegend": False,  # the estimates' colours and markers are the sweep's legend beside it
+              "margin": {"l": 40, "r": 10, "t": 75, "b": 30}}
+    return figure(data, layout, f"softmax(β·map), β = {beta:g}: × peak, ○ centre", height=470)
 
 
 def figure_sweep(x: float, y: float, height: float, beta: float):
     """Error against peak height (log-log) for both decoders at this β and position."""
     e = errors(x, y, SWEEP_HEIGHTS, beta)
     reg = kp.DECODER_REGISTRY
-    floor = 1e-4  # plotted floor: errors below it (float round-off) are drawn at it
+    floor = 1e-4  # plotted floor (the title says so): errors below it (float round-off) are drawn at it
     data = [{"type": "scatter", "x": list(SWEEP_HEIGHTS), "y": np.maximum(e[d], floor).tolist(), "name": reg[d].label,
              "line": {"color": reg[d].colour, "width": 3}, "marker": {"symbol": reg[d].marker}, "mode": "lines+markers"}
             for d in PAIR]
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": height, "x1": height, "y0": 0, "y1": 1,
                "line": {"color": "#444", "width": 1, "dash": "dot"}}]
     layout = {"xaxis": {"type": "log", "title": {"text": "peak height"}},
-              "yaxis": {"type": "log", "title": {"text": f"distance to the peak (cells; < {floor:g} drawn at it)"}},
-              "shapes": shapes, "legend": {"orientation": "h", "y": -0.25, "x": 0},
-              "margin": {"l": 70, "r": 20, "t": 50, "b": 40}}
-    return figure(data, layout, "Error against peak height, same maps", height=470)
+              "yaxis": {"type": "log", "title": {"text": "distance to the peak (cells)"}},
+              "shapes": shapes, "legend": {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0},
+              "margin": {"l": 70, "r": 10, "t": 75, "b": 40}}
+    return figure(data, layout, "Error vs peak height (floor 10⁻⁴)", height=470)
 
 
 # -- on a bundled model's held-out heatmaps ------------------------------------------------------------------

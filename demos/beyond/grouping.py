@@ -310,4 +310,5 @@ def figure_scene(model_name: str, seed: int, figures: int, threshold: float):
                          "line": {"color": PALETTE[(f + 1) % 7 if name == "bottom-up" else 0], "width": 3}})
     layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"}, "showlegend": False,
               "margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
-    return figure(data, layout, f"bottom-up ({len(bu)} figures found) · top-down ({len(td)} boxes)", height=330)
+    found = f"{len(bu)} figure{'s' * (len(bu) != 1)}"
+    return figure(data, layout, f"left: bottom-up, {found} found · right: top-down, {len(td)} boxes", height=330)

@@ -131,13 +131,14 @@ def summary(res: dict, joint: int) -> str:
         run = res["runs"][0]
         track = run["preds"]["argmax"][:, joint, 0]
         st = staircase(track, stride)
+        name = kp.JOINTS[joint].replace("_", " ")
         moved = abs(run["truth"][-1, joint, 0] - run["truth"][0, joint, 0])
         if st["n_steps"] == 0:
-            parts.append(f"Arg-max did not move at all while the {kp.JOINTS[joint]} moved {moved:.1f} px: "
+            parts.append(f"Arg-max did not move at all while the {name} moved {moved:.1f} px: "
                          f"it only moves in steps of one cell ({stride} px).")
         else:
             kind = f"every one a whole number of cells ({stride} px each)" if st["whole_strides"] else "not all whole cells"
-            parts.append(f"Arg-max's {kp.JOINTS[joint]} moved in {st['n_steps']} jumps ({kind}) and stood still in "
+            parts.append(f"Arg-max's {name} moved in {st['n_steps']} jumps ({kind}) and stood still in "
                          f"{st['frames_still']} of {len(track) - 1} frame steps, while the joint moved {moved:.1f} px "
                          "smoothly.")
     return " ".join(parts)
@@ -164,9 +165,9 @@ def figure_tracks(res: dict, joint: int):
                                                        "shape": "hv" if d == "argmax" else "linear"},
                      "marker": {"symbol": reg[d].marker, "size": 7}})
     layout = {"xaxis": {"title": {"text": "frame"}},
-              "yaxis": {"title": {"text": f"x of the {kp.JOINTS[joint]} (input px)"}},
+              "yaxis": {"title": {"text": f"x of the {kp.JOINTS[joint].replace('_', ' ')} (input px)"}},
               "legend": {"orientation": "h", "y": -0.2, "x": 0}, "margin": {"l": 70, "r": 20, "t": 50, "b": 40}}
-    title = f"{kp.JOINTS[joint]}, figure moving {res['speed']:g} px per frame ({res['model']})"
+    title = f"{kp.JOINTS[joint].replace('_', ' ')}, figure moving {res['speed']:g} px per frame ({res['model']})"
     return figure(data, layout, title, height=470)
 
 

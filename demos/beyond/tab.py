@@ -29,10 +29,10 @@ def build():
         with gr.Column(scale=1, min_width=280):
             d_in = [ui.widget(r) for r in (V.HEIGHT, V.BETA, V.PEAK_X, V.PEAK_Y)]
         with gr.Column(scale=3):
-            d_text = gr.Markdown(elem_id="by-debias-text")
             with gr.Row():
-                d_map = gr.Plot(label="Probability map", elem_id="by-debias-map")
-                d_sweep = gr.Plot(label="Error against height", elem_id="by-debias-sweep")
+                d_map = gr.Plot(label="Map", elem_id="by-debias-map")
+                d_sweep = gr.Plot(label="Sweep", elem_id="by-debias-sweep")
+            d_text = gr.Markdown(elem_id="by-debias-text")
     d_out = {"map": d_map, "sweep": d_sweep, "text": d_text}
     ui.on([c.release for c in d_in], V.debias, d_in, d_out, api_name="debias", trigger_mode="always_last")
     with gr.Row():
@@ -47,13 +47,13 @@ def build():
             with gr.Row():
                 j_go, j_stop = ui.run_stop(f"Move the figure ({about(V.jitter_run)})", "by-jitter-run")
             j_in = [ui.widget(r) for r in (V.J_MODEL, V.JOINT, V.SPEED, V.FRAMES, V.SEED)]
-            j_frames = gr.Plot(placeholder("The first and last frame appear here.", height=300), label="Frames",
-                               elem_id="by-jitter-frames")
         with gr.Column(scale=3):
             j_tracks = gr.Plot(placeholder(f"Press <b>Move the figure</b>: each decoder's track of one joint against "
                                            f"the truth<br>({about(V.jitter_run)}).", height=470),
                                label="Tracks", elem_id="by-jitter-tracks")
             j_text = gr.Markdown(elem_id="by-jitter-text")
+            j_frames = gr.Plot(placeholder("The first and last frame appear here.", height=300), label="Frames",
+                               elem_id="by-jitter-frames")
     ui.long_run(j_go, j_stop, V.jitter_run, j_in, {"tracks": j_tracks, "frames": j_frames, "text": j_text},
                 api_name="jitter")
 
@@ -63,12 +63,12 @@ def build():
             with gr.Row():
                 g_go, g_stop = ui.run_stop(f"Measure 1, 2 and 3 figures ({about(V.grouping_run)})", "by-group-run")
             g_in = [ui.widget(r) for r in (V.G_MODEL, V.SCENES, V.THRESHOLD)]
-            g_scene = gr.Plot(placeholder("One two-figure scene with both pipelines' skeletons appears here.",
-                                          height=330), label="Scene", elem_id="by-group-scene")
         with gr.Column(scale=3):
             g_curves = gr.Plot(placeholder(f"Press <b>Measure</b>: accuracy and cost of both pipelines as figures "
                                            f"are added<br>({about(V.grouping_run)}).", height=470),
                                label="Accuracy and cost", elem_id="by-group-curves")
+            g_scene = gr.Plot(placeholder("One two-figure scene with both pipelines' skeletons appears here.",
+                                          height=330), label="Scene", elem_id="by-group-scene")
             g_text = gr.Markdown(elem_id="by-group-text")
     ui.long_run(g_go, g_stop, V.grouping_run, g_in, {"curves": g_curves, "scene": g_scene, "text": g_text},
                 api_name="grouping")
