@@ -84,6 +84,7 @@ body.kplab-present .kplab-intro p { display: inline; }
 body.kplab-present .kplab-intro::after { content: ""; }
 body.kplab-present .info-text { display: none; }
 body.kplab-present .block.kplab-titled > label[data-testid=block-label] { display: none; }
+body.kplab-present input[data-testid=number-input] { height: auto !important; line-height: 1.3; }
 /* the head race's verdict and table are its point: above its figures on a projector */
 body.kplab-present #race-text { order: -1; }
 """

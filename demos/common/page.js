@@ -265,11 +265,15 @@
   };
   K.setPresent = (on) => {
     document.body.classList.toggle("kplab-present", !!on);
+    K.quietResize = true; // Gradio measures its tab bar again (which tabs go to the overflow menu) on a resize
+    window.dispatchEvent(new Event("resize"));
+    K.quietResize = false;
     K.redraw(true);
     sweep();
   };
   let resizeTimer = 0;
-  window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => K.redraw(true), 300); });
+  window.addEventListener("resize", () => {
+    if (K.quietResize) return; clearTimeout(resizeTimer); resizeTimer = setTimeout(() => K.redraw(true), 300); });
   // what is above a figure can change after it is drawn (a tab opens, text arrives): check its height again
   setInterval(() => K.redraw(false), 1000);
   document.addEventListener("click", (e) => {
@@ -317,6 +321,20 @@
     return [blk.id, el.tagName, all.indexOf(el)];
   };
   document.addEventListener("focusin", (e) => { focused = e.target; focusKey = keyOf(e.target); });
+  // A control that blurs itself when a choice is made (Gradio's dropdown) leaves focus on its block, not the page.
+  let pointerAt = 0;
+  document.addEventListener("pointerdown", () => { pointerAt = Date.now(); }, true);
+  document.addEventListener("focusout", (e) => {
+    const el = e.target;
+    if (e.relatedTarget || !(el instanceof HTMLElement)) return;
+    setTimeout(() => {
+      const blk = el.closest(".block[id]");
+      if (!blk || !el.isConnected || Date.now() - pointerAt < 400) return;
+      if (document.activeElement && document.activeElement !== document.body) return;
+      if (!blk.hasAttribute("tabindex")) blk.setAttribute("tabindex", "-1");
+      blk.focus({ preventScroll: true });
+    }, 60);
+  }, true);
   setInterval(() => {
     if (!focused || focused.isConnected || !focusKey) return;
     if (document.activeElement && document.activeElement !== document.body) { focused = null; return; }
