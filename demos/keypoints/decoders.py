@@ -303,7 +303,7 @@ def decode(heatmaps: torch.Tensor, method: str, beta: float = 1.0, sigma: float 
     return REGISTRY[method](heatmaps, beta=beta, sigma=sigma, radius=radius, log_domain=log_domain)
 
 
-@register("debias_ipr", "Debias-IPR", PALETTE[5], "triangle-up")
+@register("debias_ipr", "Debias-IPR", PALETTE[5], "triangle-up", roles=("two_peaks",))
 def debias_ipr(heatmaps: torch.Tensor, beta: float | torch.Tensor = 1.0, log_domain: bool | None = None,
                eps: float = 1e-6) -> torch.Tensor:
     """Soft-argmax with its pull toward the map's centre removed (Gu, Yang and Yao, *Removing the Bias of
