@@ -139,9 +139,9 @@ def photo_files(state: dict, folder) -> Path:
     """Keypoint R-CNN's state dict as the photo repo's files: ``model.safetensors`` in ``folder``."""
     from safetensors.torch import save_file
 
-    from demos.keypoints.photo import PHOTO_FILE
+    from demos.keypoints import photo
 
-    path = Path(folder) / PHOTO_FILE
+    path = Path(folder) / photo.PHOTO_FILE
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
     return path
 

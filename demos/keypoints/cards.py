@@ -69,6 +69,8 @@ LOSS = {
     "position), 100 x mean((1 + {fg:g} t)(h - t)^2): cells near the keypoint weigh up to {fg1:g} times the "
     "background, so the peaks are learnt within a CPU budget",
     "integral": "L1 on coordinates from soft-argmax (soft-max + expectation inside the model)",
+    "simcc": "cross-entropy of its x and y bin soft-maxes (2 bins per input px) against 1-D Gaussian targets "
+    "(std 2 input px, centred at the float keypoint position), as SimCC (Li et al., ECCV 2022)",
 }
 
 
@@ -88,8 +90,10 @@ def write_card(folder: Path, model, meta: dict | None = None, rows: list[dict] |
         variant_note=(": left and right limbs drawn alike, so left/right is ambiguous" if model.variant == "symmetric"
                       else ": left limbs warm-coloured, right limbs cool-coloured"),
         eval_n=args["eval_n"], head=model.head_type,
-        stride_note="" if model.head_type == "regression" else f" at output stride {model.stride} "
-        f"({model.heatmap_size}x{model.heatmap_size} maps)",
+        stride_note="" if model.head_type == "regression" else (
+            f" reading the stride-{model.stride} features ({model.heatmap_size}x{model.heatmap_size})"
+            if model.head_type == "simcc" else
+            f" at output stride {model.stride} ({model.heatmap_size}x{model.heatmap_size} maps)"),
         command=record.train_command if record else meta["command"], seconds=meta["train_seconds"], seed=args["seed"],
         repo=record.repo_id if record else folder.name,
         loss=LOSS[model.head_type].format(sigma=model.sigma, fg=FG_WEIGHT, fg1=1 + FG_WEIGHT), rows=rows)

@@ -1,7 +1,8 @@
 """The lab's keypoint models: one small ResNet-style backbone, four heads.
 
 - ``regression``: conv trunk, pooling to 4x4, FC layers to 2K numbers (direct regression, L1 loss).
-- ``heatmap``: K heatmaps at output stride 4 or 8, MSE to float-centred Gaussians, decoded afterwards.
+- ``heatmap``: K heatmaps at output stride 4 or 8, a weighted MSE to float-centred Gaussians
+  (100 · mean((1 + 20·t)(h − t)²), ``training.loss_fn``), decoded afterwards.
 - ``integral``: K heatmaps, soft-max + expectation inside the model (integral regression), L1 loss.
 - ``simcc``: per joint, the stride-4 or stride-8 feature map flattened and classified into ``k`` bins per input
   pixel along x and along y (SimCC, Li et al. 2022; the codec is ``simcc.py``).

@@ -18,7 +18,8 @@ HUB_ORG = os.environ.get("KPLAB_HUB_ORG", "keypoint-architecture-lab")
 
 
 # What each head is called in a model's label; the label's maps and stride come from the record.
-HEAD_NAMES = {"heatmap": "Heatmap head", "integral": "Integral head", "regression": "Direct regression"}
+HEAD_NAMES = {"heatmap": "Heatmap head", "integral": "Integral head", "regression": "Direct regression",
+              "simcc": "SimCC head"}
 
 # Roles: which model a panel uses, declared on the model (``model_for(role)``), never typed in the panel.
 ROLES = {
@@ -54,6 +55,9 @@ class ModelRecord:
         head = HEAD_NAMES.get(self.head, f"{self.head} head")
         if self.stride is None:
             text = f"{head} (FC to {2 * len(JOINTS)} numbers)"
+        elif self.head == "simcc":  # 1-D bins along x and y, read from the stride's feature map
+            n = self.input_size // self.stride
+            text = f"{head}, 2 × {2 * self.input_size} bins from {n}×{n} features (stride {self.stride})"
         else:
             n = self.input_size // self.stride
             text = f"{head}, {n}×{n} maps (stride {self.stride})"
@@ -78,6 +82,8 @@ MODELS: dict[str, ModelRecord] = {m.name: m for m in (
     ModelRecord("integral-s4", "integral", 4, roles=("occlusion_curve", "race_reference")),
     ModelRecord("integral-s8", "integral", 8, roles=("race_reference",)),
     ModelRecord("regression", "regression", None, roles=("occlusion_curve", "race_reference", "compression_fc")),
+    ModelRecord("simcc-s4", "simcc", 4, roles=("race_reference",)),
+    ModelRecord("simcc-s8", "simcc", 8, roles=("race_reference",)),
     ModelRecord("symmetric-heatmap-s4", "heatmap", 4, variant="symmetric", roles=("two_peaks_mining",)),
 )}
 

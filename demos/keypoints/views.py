@@ -35,9 +35,14 @@ TABLES = Path(tempfile.gettempdir()) / "kplab-tables"
 TABLE_MAX_AGE_S = 600  # per-joint CSVs are removed ten minutes after they were written
 
 
+# The heads this tab draws. SimCC's two 1-D distributions have no 2-D map to draw here: the head race, the
+# evaluation table (and the race tab's trend) show it.
+TAB_HEADS = ("regression", "heatmap", "integral")
+
+
 def model_choices() -> tuple[tuple[str, str], ...]:
     names = bundled_names()
-    listed = [(m.label, m.name) for m in MODELS.values() if m.name in names]
+    listed = [(m.label, m.name) for m in MODELS.values() if m.name in names and m.head in TAB_HEADS]
     return tuple(listed) + ((PHOTO_LABEL, PHOTO),)
 
 

@@ -179,9 +179,11 @@ def test_link_settings_open_the_tab_with_that_model_and_beta():
     assert out["model"] == V.MODEL.options[0][1] and out["beta"] == V.default_beta(out["model"])
 
 
-def test_every_bundled_model_record_is_offered():
+def test_every_bundled_model_whose_head_the_tab_draws_is_offered():
     from demos.keypoints import MODELS
-    assert [n for _, n in V.MODEL.options] == list(MODELS) + [V.PHOTO]
+    drawn = [n for n, m in MODELS.items() if m.head in V.TAB_HEADS]
+    assert [n for _, n in V.MODEL.options] == drawn + [V.PHOTO]
+    assert {m.head for m in MODELS.values()} - set(V.TAB_HEADS) == {"simcc"}  # shown by the race and the table
 
 
 def _example_state(model="heatmap-s4"):
