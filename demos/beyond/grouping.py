@@ -34,7 +34,6 @@ from PIL import Image
 
 import demos.keypoints as kp
 from demos.common.plotstyle import PALETTE, figure
-from demos.keypoints.data import render_scene  # not (yet) in the core's public API
 
 NECK = kp.JOINTS.index("neck")
 # The skeleton as a tree rooted at the neck, (parent, child), parents before children.
@@ -197,7 +196,7 @@ def measure(model_name: str, scenes: int, threshold: float, counts=FIGURE_COUNTS
     rows = []
     for f in counts:
         for i in range(scenes):
-            sc = render_scene(seed0 + i, f, size=model.input_size)
+            sc = kp.render_scene(seed0 + i, f, size=model.input_size)
             bu, ms_bu = timed(lambda: bottom_up(model, sc.image, threshold))
             bx = boxes(sc.keypoints, sc.visible, model.input_size)
             td, ms_td = timed(lambda: top_down(model, sc.image, bx))
@@ -292,7 +291,7 @@ def figure_curves(agg: list[dict]):
 def figure_scene(model_name: str, seed: int, figures: int, threshold: float):
     """One scene with both pipelines' skeletons: bottom-up's groups, each in its own colour, and top-down's."""
     model = kp.get_model(model_name)
-    sc = render_scene(seed, figures, size=model.input_size)
+    sc = kp.render_scene(seed, figures, size=model.input_size)
     with torch.no_grad():
         bu = bottom_up(model, sc.image, threshold)
         td = top_down(model, sc.image, boxes(sc.keypoints, sc.visible, model.input_size))

@@ -15,7 +15,7 @@ This ``__init__`` is its public API; other topics, scripts and benchmarks import
 from __future__ import annotations
 
 from .data import (DEFAULT_SIZE, FLIP, HELDOUT_SEED0, JOINTS, LEFT, RIGHT, SKELETON, STYLES, VARIANTS, gaussian_targets,
-                   heldout_seeds, render, render_batch)
+                   heldout_seeds, render, render_batch, render_scene)
 from .decoders import (DECODER_LABELS, DECODERS, REGISTRY as DECODER_REGISTRY, argmax, decode, decoders_for, expectation,
                        soft_argmax, softmax2d, softmax2d_naive, two_peak_score)
 from .analysis import DECODER_COLORS, DECODER_SYMBOLS, LABELS as POINT_LABELS
@@ -36,4 +36,4 @@ __all__ = ["DEFAULT_SIZE", "JOINTS", "SKELETON", "VARIANTS", "render", "render_b
            "argmax", "soft_argmax", "expectation", "softmax2d_naive", "two_peak_score", "PRETRAINED",
            "DEFAULT_HEATMAP_BETA", "decode_all", "metrics", "cards", "evaluation", "DECODER_COLORS", "DECODER_SYMBOLS",
            "POINT_LABELS", "gaussian_targets", "train", "write_card", "HEADS", "HUB_ORG", "PHOTO_REPO", "analysis",
-           "model_for", "models_for", "decoders_for", "simcc", "STYLES", "hub", "photo"]
+           "model_for", "models_for", "decoders_for", "simcc", "render_scene", "STYLES", "hub", "photo"]

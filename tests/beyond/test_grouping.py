@@ -34,7 +34,7 @@ def separable(scene) -> bool:
 def test_grouping_recovers_the_known_assignment(figures):
     checked_complete = 0
     for seed in range(10):
-        sc = G.render_scene(seed, figures)
+        sc = kp.render_scene(seed, figures)
         pred = G.group(G.peaks(true_maps(sc), 0.5), G.MAX_BONE * CELLS) * STRIDE
         assert len(pred) == figures
         assign = G.match(pred, sc.keypoints)
