@@ -20,6 +20,7 @@ of the processes' proportional set sizes, sampled every 0.5 s: a page shared by 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -265,33 +266,65 @@ def report(r: dict, baseline: float | None) -> str:
     return "\n".join(lines)
 
 
-def summary_row(label: str, runs: list[dict], alone: float | None) -> str:
-    """One README row: medians over the repeats, the worst repeat in brackets."""
-    def stat(f, fmt):
-        vals = [f(r) for r in runs]
-        vals = [v for v in vals if v is not None]
+def stats(r: dict, alone: float | None = None) -> dict:
+    """One run's numbers for the README row (also what ``--readme-from`` reads back)."""
+    q = quick(r)
+    opening = r["results"].get("open the app")
+    long_runs = r["results"].get("long: " + LONG[0])
+    return {"students": r["students"], "long": r["long"], "errors": len(r["errors"]),
+            "q50": _pct(q, 0.5) if q else None, "q95": _pct(q, 0.95) if q else None, "qmax": max(q) if q else None,
+            "open50": statistics.median(opening) if opening else None, "cores": r["cores"], "peak_gb": r["peak_mb"] / 1024,
+            "long_ratio": statistics.median(long_runs) / alone if long_runs and alone else None}
+
+
+def summary_row(label: str, runs: list[dict]) -> str:
+    """One README row from runs' :func:`stats`: medians over the repeats, the highest repeat in brackets."""
+    def stat(key, fmt):
+        vals = [r[key] for r in runs if r.get(key) is not None]
         if not vals:
             return "-"
         med, worst = statistics.median(vals), max(vals)
         return fmt(med) if len(vals) == 1 else f"{fmt(med)} ({fmt(worst)})"
 
-    def q(p):
-        return lambda r: _pct(quick(r), p) if quick(r) else None
-
-    def opening(r):
-        xs = r["results"].get("open the app")
-        return statistics.median(xs) if xs else None
-
-    def long_ratio(r):
-        xs = r["results"].get("long: " + LONG[0])
-        return statistics.median(xs) / alone if xs and alone else None
-
+    n, k = runs[0]["students"], runs[0]["long"]
+    load = f"{n} student{'s' * (n != 1)}" + (f" + {k} long runs" if k else "")
     s = lambda v: f"{v:.2f} s"  # noqa: E731
-    return (f"| {label} | {len(runs)} | {sum(len(r['errors']) for r in runs)} | {stat(q(0.5), s)} | {stat(q(0.95), s)} "
-            f"| {stat(lambda r: max(quick(r)) if quick(r) else None, s)} | {stat(opening, s)} "
-            f"| {stat(lambda r: r['cores'], lambda v: f'{v:.2f}')} "
-            f"| {stat(lambda r: r['peak_mb'] / 1024, lambda v: f'{v:.2f} GB')} "
-            f"| {stat(long_ratio, lambda v: f'{v:.2f}x')} |")
+    return (f"| {label} | {load} | {len(runs)} | {sum(r['errors'] for r in runs)} | {stat('q50', s)} "
+            f"| {stat('q95', s)} | {stat('qmax', s)} | {stat('open50', s)} | {stat('cores', lambda v: f'{v:.2f}')} "
+            f"| {stat('peak_gb', lambda v: f'{v:.2f} GB')} | {stat('long_ratio', lambda v: f'{v:.2f}x')} |")
+
+
+def from_reports(text: str) -> list[tuple[str, list[dict]]]:
+    """Runs' :func:`stats` read back from this bench's printed reports (``report``), grouped as printed: for a
+    sitting whose README step did not complete. The long-run ratio is not in the reports (left out)."""
+    groups: list[tuple[str, list[dict]]] = []
+    label = "after"
+    for block in re.split(r"\n(?=## )", text):
+        if "\n# before:" in "\n" + block or block.startswith("# before"):
+            label = "before"
+        m = re.search(r"## (\d+) students? \+ (\d+) long runs, \d+ s: (\d+) errors, process tree ([\d.]+) cores "
+                      r"busy .*?tree peak memory (\d+) MB", block)
+        if not m:
+            continue
+        row = {"students": int(m[1]), "long": int(m[2]), "errors": int(m[3]), "cores": float(m[4]),
+               "peak_gb": int(m[5]) / 1024, "long_ratio": None, "q50": None, "q95": None, "qmax": None, "open50": None}
+        q = re.search(r"all quick controls\s+\d+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", block)
+        if q:
+            row.update(q50=float(q[1]), q95=float(q[2]), qmax=float(q[3]))
+        o = re.search(r"open the app\s+\d+\s+([\d.]+)", block)
+        if o:
+            row["open50"] = float(o[1])
+        if label == "after" and any(k == ("after", row["students"]) for k, _ in groups[:-1]) and \
+                groups and groups[-1][0] != ("after", row["students"]):
+            label = "before"  # a load measured again after others: the "before" app (its header was not printed)
+        key = (label, row["students"])
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(row)
+        else:
+            groups.append((key, [row]))
+        if "# before:" in block:
+            label = "before"
+    return [(k[0], rows) for k, rows in groups]
 
 
 TABLE_HEAD = ("| app | load | runs | errors | quick p50 | quick p95 | quick max | opening the app p50 | process tree "
@@ -312,24 +345,27 @@ def run_config(label: str, env: dict, sizes, repeats: int, long_runs: int, secon
         alone = long_alone(url, config) if long_runs else None
         out.append(f"# {label}: started in {started:.0f} s; one long run alone: "
                    f"{alone:.1f} s" if alone else f"# {label}: started in {started:.0f} s")
+        print(out[-1], flush=True)
         baseline = None
         for n in sizes:
             k = long_runs if n > 1 else 0
             runs = []
             for i in range(repeats if n > 1 else 1):
                 r = run_load(url, proc.pid, config, n, k, seconds, client)
-                runs.append(r)
+                runs.append(stats(r, alone))
                 if n == 1 and quick(r):
                     baseline = statistics.median(quick(r))
                 out.append(report(r, baseline) + (f"\n(repeat {i + 1} of {repeats})" if n > 1 else ""))
                 print(out[-1] + "\n", flush=True)
-            load = f"{n} student{'s' * (n != 1)}" + (f" + {k} long runs" if k else "")
-            rows.append(summary_row(label, runs, alone).replace(f"| {label} |", f"| {label} | {load} |", 1))
+            rows.append((label, runs))
+            SAVED.parent.mkdir(exist_ok=True)
+            SAVED.write_text(json.dumps(rows, indent=1))  # kept after every load: a README from a partial sitting
     finally:
         stop(proc)
 
 
 BEFORE = {"KPLAB_QUICK_WORKERS": "0", "KPLAB_PAGE_CACHE": "0"}
+SAVED = Path(__file__).resolve().parents[1] / "artifacts" / "classload.json"
 README = Path(__file__).resolve().parents[1] / "README.md"
 BEGIN, END = "<!-- classload:begin (python -m bench classload writes this) -->", "<!-- classload:end -->"
 
@@ -342,19 +378,19 @@ def run(sizes=(1, 20, 40, 60), repeats: int = 3, long_runs: int = 2, seconds: fl
     if before_sizes:
         run_config("before", BEFORE, before_sizes, before_repeats, long_runs, seconds, client, out, rows)
     minutes = (time.time() - t0) / 60
-    table = "\n".join([TABLE_HEAD] + rows)
+    table = "\n".join([TABLE_HEAD] + [summary_row(label, runs) for label, runs in rows])
     text = "\n\n".join(out + [table])
     if readme:
         write_readme(table, seconds, repeats, minutes)
     return text
 
 
-def write_readme(table: str, seconds: float, repeats: int, minutes: float) -> None:
+def write_readme(table: str, seconds: float, repeats: int, minutes: float, note: str = "") -> None:
     load = os.getloadavg()[0]
-    body = (f"{BEGIN}\n`python -m bench classload` on {os.cpu_count()} cores (load average {load:.1f} when it ended: "
+    body = (f"{BEGIN}\n`python -m bench classload` on {os.cpu_count()} cores ({note or f'load average {load:.1f} when it ended'}: "
             f"other work shared the machine, so absolute times are inflated; compare the rows, measured in one "
-            f"sitting of {minutes:.0f} minutes), {seconds:.0f} s per run, {repeats} repeats per load (medians, the "
-            f"worst repeat in brackets). *after*: the app as it is; *before*: the same code with this round's "
+            f"sitting{f' of {minutes:.0f} minutes' if minutes == minutes else ''}), {seconds:.0f} s per run, {repeats} repeats per load (medians, the "
+            f"highest repeat in brackets). *after*: the app as it is; *before*: the same code with this round's "
             f"mechanisms off (`KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0`: quick views in the server's process, the "
             f"page rendered for every visitor).\n\n{table}\n{END}")
     text = README.read_text()
@@ -374,8 +410,17 @@ if __name__ == "__main__":
     ap.add_argument("--before", type=int, nargs="*", default=[40], help="loads measured with the mechanisms off")
     ap.add_argument("--no-before", action="store_true")
     ap.add_argument("--readme", action="store_true", help="write README.md's class-load section")
+    ap.add_argument("--readme-from", metavar="REPORTS", help="write README.md's section from this bench's printed "
+                    "reports (a sitting whose README step failed), with --seconds and --repeats as it ran")
+    ap.add_argument("--note", default="", help="with --readme-from: what the machine was doing then")
     ap.add_argument("--client", choices=("light", "gradio_client"), default="light",
                     help="how the simulated students talk to the app (see bench/student.py)")
     a = ap.parse_args()
+    if a.readme_from:
+        groups = from_reports(Path(a.readme_from).read_text())
+        table = "\n".join([TABLE_HEAD] + [summary_row(label, runs) for label, runs in groups])
+        write_readme(table, a.seconds, a.repeats, float("nan"), a.note)
+        print(table)
+        raise SystemExit(0)
     print(run(tuple(a.students), a.repeats, a.long, a.seconds, () if a.no_before else tuple(a.before), 1, a.client,
               a.readme))
