@@ -67,11 +67,25 @@ def _zoo(entries_latency: dict) -> dict:
 
 @takes()
 def zoo_static() -> dict:
+    """Compares torchvision's ImageNet classifiers: counted parameters and operations, with the latencies already cached for this device.
+    Returns:
+        ops: a plotly bubble chart of the torchvision models' top-1 accuracy against operations
+        latency: a plotly bubble chart of accuracy against latency at batch 1 on this device (a placeholder until measured)
+        table: a table of each model's parameters, operations, accuracy, file size and latency
+        text: Markdown saying where each number comes from, and the latency sentence once every model is timed
+    """
     return _zoo(model_zoo.load_latency(get_device()))
 
 
 @takes(seconds=16)
 def zoo_latency(report=None) -> dict:
+    """Times every torchvision classifier at batch 1 on this device (cached), then compares them as zoo_static does.
+    Returns:
+        ops: a plotly bubble chart of the torchvision models' top-1 accuracy against operations
+        latency: a plotly bubble chart of accuracy against latency at batch 1 on this device (a placeholder until measured)
+        table: a table of each model's parameters, operations, accuracy, file size and latency
+        text: Markdown saying where each number comes from, and the latency sentence once every model is timed
+    """
     dev = get_device()
     entries = _zoo_table()
     lat = model_zoo.load_latency(dev)
@@ -129,8 +143,14 @@ def _spec(c, size, groups, g) -> building_blocks.Spec:
 
 @takes(CHANNELS, SIZE, GROUPS, SHUFFLE_G)
 def blocks(c, size, groups, g) -> dict:
-    """Counts only (meta device, cached per setting): quick at any setting. Times come from the cache that
-    :func:`blocks_latency` fills, with when and where they were measured."""
+    """Counts the parameters and MACs of the building blocks (plain, bottleneck, ResNeXt, depthwise, ShuffleNet ...) for C channels on a size x size input, by formula and on the built modules (meta device, cached); times come from the cache that blocks_latency fills.
+    Returns:
+        plot: a plotly bar chart of each block's parameters and MACs (and measured time, where there is one)
+        table: a table of each block's parameters and MACs by formula and counted on the built module (and time)
+        text: Markdown saying whether formulas and counts agree, and when and where the times were measured
+        groups: the cardinality used (the nearest divisor of C/2 to the one asked)
+        g: the ShuffleNet group count used (the nearest that fits C)
+    """
     s = _spec(c, size, groups, g)
     return _blocks_out(s, groups, g, building_blocks.cached_latency(s, get_device()))
 
@@ -139,6 +159,14 @@ def blocks(c, size, groups, g) -> dict:
 @takes(CHANNELS, SIZE, GROUPS, SHUFFLE_G,
        seconds=lambda c, size, **_: 0.5 + 12 * (c * size / (512 * 56)) ** 2)
 def blocks_latency(c, size, groups, g, report=None) -> dict:
+    """Times every building block at batch 1 on this device (median of 5 runs) for C channels on a size x size input, with its parameters and MACs.
+    Returns:
+        plot: a plotly bar chart of each block's parameters and MACs (and measured time, where there is one)
+        table: a table of each block's parameters and MACs by formula and counted on the built module (and time)
+        text: Markdown saying whether formulas and counts agree, and when and where the times were measured
+        groups: the cardinality used (the nearest divisor of C/2 to the one asked)
+        g: the ShuffleNet group count used (the nearest that fits C)
+    """
     s = _spec(c, size, groups, g)
     progress = (lambda f, t: report(f, f"timing {t}")) if report else None
     measured = building_blocks.measure_latency(s, get_device(), progress=progress)
@@ -147,12 +175,22 @@ def blocks_latency(c, size, groups, g, report=None) -> dict:
 
 @takes()
 def resnext_template() -> dict:
+    """x"
+    Returns:
+        table: a table of the template's stages
+        text: Markdown explaining the template's rules, from its rows
+    """
     rows = building_blocks.resnext_template()
     return {"table": pd.DataFrame(rows), "text": building_blocks.template_text(rows)}
 
 
 @takes(KERNEL, KERNEL_INDEX, CIN, COUT, CONV_SIZE)
 def separable(kind, index, cin, cout, conv_size) -> dict:
+    """A kernel's rank-1 (separable) approximation by SVD, and a full 3x3 conv against a depthwise-separable one, counted and timed on this device.
+    Returns:
+        plot: a plotly figure of the kernel, its best rank-1 approximation, the residual and the singular values
+        text: Markdown with the weights of both forms, the energy kept, and the MAC and measured time ratios of depthwise-separable to full conv
+    """
     k = separable_convs.kernel(kind, index)
     r = separable_convs.rank1(k)
     cost = separable_convs.depthwise_cost(cin, cout, conv_size, device=get_device())
@@ -172,6 +210,11 @@ def separable(kind, index, cin, cout, conv_size) -> dict:
 # step) in the same sittings: 0.66x (6 x 50 steps; 3.1x at batch 32), so about 4 ms per layer and step
 @takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 0.004 * depth * steps)
 def skip_connections(depth, steps, report=None):
+    """Trains a plain and a residual network of the given depth side by side (three seeds each); yields a dict every few steps.
+    Returns:
+        plot: a plotly figure of each network's training loss and per-layer gradient norm
+        text: Markdown summarising the losses and gradients so far, step counted
+    """
     for step, losses, grads in skip_nets.train_stream(depth, steps, device=get_device(), every=max(10, steps // 20)):
         if report:
             report(step / steps, f"step {step}/{steps}")
@@ -187,6 +230,12 @@ def _compression(n: int):
 # the sitting above (7 to 14 s at its load factors)
 @takes(seconds=15)
 def compression(report=None) -> dict:
+    """Pruning by several criteria and sparsities, and quantization (with dynamic int8 of the regression model), scored on held-out images over three seeds.
+    Returns:
+        plot: a plotly figure of keypoint error (px) against stored size (kB): a line per pruning criterion, the quantized models as points, spread over seeds as bars
+        text: Markdown comparing the methods from the measured rows
+        table: a table of model, method, setting, size (kB) and error (px, with its spread)
+    """
     if report:
         report(0.1, f"pruning and quantizing ({about(compression)})")
     rows = _compression(200)
@@ -199,6 +248,11 @@ def compression(report=None) -> dict:
 # 17.7 s: a load factor of 6 to 10 gives 7 to 11 s
 @takes(seconds=9)
 def pruning_fine_tuned(report=None) -> dict:
+    """Channel pruning by several criteria, each followed by fine-tuning, measured over seeds.
+    Returns:
+        text: Markdown comparing the criteria, stating an order only where the gap exceeds the spread
+        table: a table of criterion, share of channels removed, size ratio and error in px (mean and min-max)
+    """
     res = pruning.criteria_fine_tuned(progress=report)
     sm = pruning.fine_tuned_summary(res)
     rows = []
@@ -214,6 +268,12 @@ def pruning_fine_tuned(report=None) -> dict:
 # nothing pruned, 8 bits (its costliest): 0.70x and 0.70x the old pipeline's time in two sittings (2.9 s alone)
 @takes(DC_MODEL, DC_SPARSITY, DC_BITS, seconds=2.5)
 def deep_compression(dc_model, dc_sparsity, dc_bits, report=None) -> dict:
+    """Deep Compression (pruning, k-means weight sharing with the given bits, Huffman coding) of one bundled model, stage by stage.
+    Returns:
+        plot: a plotly figure of the size (x smaller) and the mean keypoint error after each stage
+        text: Markdown about the sizes reached and the error at each stage
+        table: a table of stage, size (kB), compression ratio and error (px)
+    """
     if report:
         report(0.1, f"pruning, k-means, Huffman ({about(deep_compression, dc_model, dc_sparsity, dc_bits)})")
     rows = pruning.deep_compression(dc_model, dc_sparsity, dc_bits)
@@ -224,6 +284,11 @@ def deep_compression(dc_model, dc_sparsity, dc_bits, report=None) -> dict:
 
 @takes()
 def squeezenet() -> dict:
+    """SqueezeNet's three strategies (1x1 filters, fewer input channels to 3x3 filters, late downsampling), counted.
+    Returns:
+        plot: a plotly figure of the weights per fire module under each strategy and the activation map side per layer
+        text: Markdown with the counted numbers
+    """
     s = squeeze.summary()
     return {"plot": squeeze.figure_strategies(s), "text": squeeze.text(s)}
 
@@ -243,12 +308,22 @@ def _mobilenet(times: dict | None) -> dict:
 
 @takes()
 def mobilenet_counts() -> dict:
+    """Counts where MobileNet V1 and V2 spend their parameters and MACs, by layer kind (no timing).
+    Returns:
+        plot: a plotly figure of each network's share of multiply-adds, parameters (and time) by layer kind
+        text: Markdown, one sentence per network (MobileNet V1 / V2) about its shares
+    """
     return _mobilenet(None)
 
 
 # 11.3 s at a load factor of 10 to 16 (one torch thread): about a second alone
 @takes(seconds=1.2)
 def mobilenet_profile(report=None) -> dict:
+    """Times every layer of MobileNet V1 and V2 on this device and shows where the time goes beside the counts.
+    Returns:
+        plot: a plotly figure of each network's share of multiply-adds, parameters (and time) by layer kind
+        text: Markdown, one sentence per network (MobileNet V1 / V2) about its shares
+    """
     times = {}
     for i, (name, build) in enumerate(mobilenet.NETS.items()):
         if report:

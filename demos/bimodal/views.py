@@ -85,6 +85,13 @@ def two_peak_note(p: compute.Peaks, est: dict, m: np.ndarray, beta: float, pull:
 
 @takes(X1, Y1, H1, S1, X2, Y2, H2, S2, NOISE, BETA, RADIUS)
 def two_peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise, beta, radius) -> dict:
+    """A synthetic heatmap with two Gaussian peaks (plus noise) decoded by every decoder of the tab (soft-max at inverse temperature beta, local window of the given radius).
+    Returns:
+        maps: a plotly figure of the heatmap and its probability map softmax(beta * map), with both true peaks and every estimate
+        slice: a plotly figure of heatmap and probability along the line through both peaks, each estimate projected onto it
+        sweep: a plotly figure of each decoder's estimate along that line (px) against the height ratio of peak 2 to peak 1
+        table: Markdown, a table of each estimate's distance to both peaks and sentences checked against it (ties, centre pull at this beta)
+    """
     p = compute.Peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise)
     if p.h1 == 0 and p.h2 == 0 and p.noise == 0:
         raise UserInputError("Both peaks have height 0: the map is flat, every cell is equally likely and the "
@@ -98,6 +105,11 @@ def two_peaks(x1, y1, h1, s1, x2, y2, h2, s2, noise, beta, radius) -> dict:
 
 @takes(SCALE)
 def exp_normalize(scale) -> dict:
+    """The soft-max decoded in float32 naively (exp / sum) and by exp-normalize (subtract the max first), against the largest logit.
+    Returns:
+        plot: a plotly figure of the decoded x of both against the largest logit beta * max(heatmap), NaN results marked
+        text: Markdown with the sum of exp, the naive version's NaN cells and both decoded x at the chosen logit
+    """
     fig, text = compute.figure_overflow(scale)
     return {"plot": fig, "text": text}
 
@@ -128,6 +140,12 @@ def remedies_text(res: dict, r_beta, r_radius, r_threshold, r_factor) -> str:
 
 @takes(seconds=2)
 def real_cases() -> dict:
+    """Two-peaked left/right heatmaps of the symmetric model on held-out symmetric images (cached, or mined live).
+    Returns:
+        text: Markdown saying where the numbers come from, then a table of each decoder's mean, worst and 95th-percentile error
+        cases: a plotly figure of the joints with the highest two-peak scores: image, heatmap and each decoder's estimate
+        hist: a plotly bar chart of the left/right joints' two-peak scores
+    """
     res, source = _mined()
     if res is None:
         res = mining.mine()
@@ -137,6 +155,9 @@ def real_cases() -> dict:
 
 @takes(R_BETA, R_RADIUS, R_THRESHOLD, R_FACTOR, seconds=1.5)
 def remedies(r_beta, r_radius, r_threshold, r_factor) -> dict:
-    """The remedy table recomputed live on the held-out set with the chosen settings (about a second)."""
+    """The remedy table recomputed live on the held-out symmetric images with the chosen beta, window, fallback threshold and beta factor.
+    Returns:
+        text: Markdown with the settings it ran with, then a table of each decoder's and remedy's errors
+    """
     res = mining.mine(remedy_set=mining.remedies(r_beta, r_radius, r_threshold, r_factor))
     return {"text": remedies_text(res, r_beta, r_radius, r_threshold, r_factor)}

@@ -29,6 +29,12 @@ WD_S_PER_EPOCH = 0.0058  # one net; the comparison trains 2 x 3, the search up t
 
 @takes(P, SEED, MASKS)
 def dropout_steps(p, seed, masks) -> dict:
+    """Inverted dropout with drop probability p, step by step on one activation vector (mask, zeroing, rescaling), against torch.nn.Dropout with the same seed.
+    Returns:
+        steps: a plotly figure of input, keep mask, zeroed, rescaled output and the eval-mode identity
+        average: a plotly figure of the error of the average over M masks against M and the theory sqrt(p/(1-p))/sqrt(M) (None at p = 1)
+        text: Markdown with the share kept, the means, and whether the hand-made output equals torch's
+    """
     try:
         seed = int(seed or 0)
     except (TypeError, ValueError):
@@ -68,6 +74,12 @@ def overfit_text(hist: dict, epoch: int, epochs: int) -> str:
 
 @takes(EPOCHS, MC, seconds=lambda epochs, **_: 1 + OVERFIT_S_PER_EPOCH * epochs)
 def dropout_overfit(epochs, mc_samples, report=None):
+    """Trains small nets with dropout p = 0, 0.2 and 0.5 (three seeds each) on a few noisy sine points; yields a dict every few epochs.
+    Returns:
+        curves: a plotly figure of each p's train and validation loss (mean over seeds, band min-max)
+        mc: (last update only) a plotly figure of Monte-Carlo dropout's mean and std over the given passes of the p = 0.2 net
+        text: Markdown with each p's validation MSE now and best, and an order only beyond the spread over seeds
+    """
     dev = get_device()
     for ep, hist, models in C.overfit_stream(epochs=epochs, device=dev, every=max(10, epochs // 30)):
         if report:
@@ -82,6 +94,10 @@ def dropout_overfit(epochs, mc_samples, report=None):
 @takes(LR, WD)
 @functools.lru_cache(maxsize=128)
 def sgd_weight_decay_step(lr, wd) -> dict:
+    """One plain SGD step from the same weights done three ways: weight_decay, an L2 penalty in the loss, and the decoupled shrink.
+    Returns:
+        text: Markdown, a table of the first weights after each update and their largest difference
+    """
     r = C.sgd_step_check(lr, wd)
     names = {"weight_decay": "SGD(weight_decay=λ)", "l2_penalty": "loss + (λ/2)‖w‖²",
              "decoupled": "(1 − lr·λ)w − lr·∇L"}
@@ -147,6 +163,12 @@ def wd_text(hist: dict, wd: float, ep: int) -> str:
 @takes(WD, WD_EPOCHS, seconds=lambda wd_epochs, wd, **_: 1 + WD_S_PER_EPOCH * wd_epochs * (
         2 * len(C.SEEDS) + (C.MATCH_RUNS if wd > 0 else 0)))
 def adam_vs_adamw(wd, wd_epochs, report=None):
+    """Trains with Adam + L2 and with AdamW at the same lambda (three seeds each), then (lambda > 0) searches the L2 lambda whose median decay matches AdamW's; yields a dict every few epochs.
+    Returns:
+        plot: a plotly figure of both optimizers' weight norm and validation MSE (mean over seeds, band min-max)
+        decay: a plotly figure of each weight's decay per step against its gradient scale, Adam + L2 against AdamW's lr * lambda
+        text: Markdown with the norms and MSEs (an order only beyond the spread), the decay percentiles and the search's runs
+    """
     dev = get_device()
     total = wd_epochs * (2 * len(C.SEEDS) + (C.MATCH_RUNS if wd > 0 else 0))
     for ep, hist in C.adam_vs_adamw(wd, wd_epochs, device=dev, every=max(10, wd_epochs // 40)):

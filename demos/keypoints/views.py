@@ -270,8 +270,13 @@ def _occlusion_note(model, before: dict, after: dict, j: int, beta: float, occ: 
 
 @takes(STATE, OCC_JOINT, OCC_SIZE, OCC_SHAPE, MODEL, BETA, SHOWN, JOINT)
 def occlude(state, occ_joint, occ_size, occ_shape, model, beta, shown, joint) -> dict:
-    """Cover one joint of the current image (at its true position when known, else where the model puts it)
-    and show how every decoder responds; "none" or size 0 restores the image."""
+    """Covers one joint of the current image (at its true position when known, else where the model puts it) with a grey box or a limb-coloured bar and shows how every decoder responds (the summary starts with how its estimates moved); "none" or size 0 restores the image.
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     if not isinstance(state, dict) or "image" not in state:
         raise UserInputError("No image yet: pick an example, upload an image or draw one, then cover a joint.")
     m = _bundled(model, "The occluder")
@@ -399,7 +404,13 @@ def _scene_note(pred, figures: np.ndarray, k: int, raw_map: bool) -> str:
 
 @takes(SCENE_SEED, MODEL, BETA, SHOWN, JOINT)
 def two_figures(scene_seed, model, beta, shown, joint) -> dict:
-    """A rendered scene with two figures: a single-person model's maps peak on both."""
+    """A rendered scene with two figures analysed by a single-person model: the summary starts with where each decoder lands for the chosen joint and where the map peaks, on which figure.
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     _bundled(model, "The two-figure scene")
     sc = data.render_scene(scene_seed, 2)
     state = {"image": Image.fromarray(sc.image), "truth": None, "visible": None, "figures": sc.keypoints}
@@ -418,7 +429,11 @@ OCC_CURVE_JOINT = Choice("curve_joint", "Covered joint", tuple((j.replace("_", "
 
 @takes(OCC_CURVE_JOINT, OCC_SHAPE, seconds=5.5)
 def occlusion_curve(curve_joint, occ_shape) -> dict:
-    """Error on one joint against the occluder's size, per head and decoder, on held-out renders."""
+    """Error on one joint against the occluder's size, per head and decoder, on held-out renders.
+    Returns:
+        curve: a plotly figure of the mean error on the covered joint (px) against the occluder's size, per model and decoder
+        curve_text: Markdown comparing the errors unoccluded and at the largest size
+    """
     rows = occlusion.curve(curve_joint, occ_shape)
     return {"curve": analysis.occlusion_figure(rows, curve_joint, occ_shape),
             "curve_text": analysis.occlusion_text(rows, curve_joint)}
@@ -426,9 +441,12 @@ def occlusion_curve(curve_joint, occ_shape) -> dict:
 
 @takes(STATE, MODEL, JOINT, seconds=2)
 def inside_unet(state, model, joint) -> dict:
-    """The backbone's encoder and decoder for the current image: every level's feature map, the head's map of the
-    zoomed joint with and without the skips (with the held-out ablation beside it), and its add-skips against a
-    U-Net's concatenated ones."""
+    """The backbone's encoder and decoder for the current image: every level's feature map, the head's map of the joint with and without the skips, and its add-skips against a U-Net's concatenated ones.
+    Returns:
+        unet: a plotly diagram of the U with each level's feature map (mean |activation|) for this image
+        unet_ablation: a plotly figure of the joint's map with and without the skips, held-out error in each title (a placeholder for direct regression)
+        unet_text: Markdown on the held-out ablation of the skips and the add-vs-concatenate comparison
+    """
     m = _bundled(model, "Inside the backbone")
     if not isinstance(state, dict) or "image" not in state:
         raise UserInputError("No image yet: pick an example, upload an image or draw one, then press Analyse.")
@@ -477,6 +495,13 @@ def _refuse(state: dict, sentence: str, out: dict) -> dict:
 
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
 def analyse_image(image, model, beta, shown, joint) -> dict:
+    """Analyses an image (an example's path or an upload) with the chosen model: every joint decoded by each decoder, at inverse temperature beta.
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     img = load_image(image)
     truth, visible = truth_for(image, img)  # once per image, not on every control change
     return analysed({"image": img, "truth": truth, "visible": visible}, model, beta, shown, joint)
@@ -484,7 +509,13 @@ def analyse_image(image, model, beta, shown, joint) -> dict:
 
 @takes(IMAGE, MODEL, BETA, SHOWN, JOINT)
 def analyse_new_image(image, model, beta, shown, joint) -> dict:
-    """A new upload or example runs at once; clearing the image changes nothing."""
+    """A new upload or example runs at once (as analyse_image); clearing the image changes nothing (an empty dict).
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     if image is None:
         return {}
     return analyse_image.raw(image, model, beta, shown, joint)
@@ -492,11 +523,25 @@ def analyse_new_image(image, model, beta, shown, joint) -> dict:
 
 @takes(SKETCH, MODEL, BETA, SHOWN, JOINT)
 def analyse_drawing(sketch, model, beta, shown, joint) -> dict:
+    """Analyses a sketch drawn on the canvas with the chosen model, as analyse_image (no ground truth).
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     return analysed({"image": sketch_to_image(sketch), "truth": None, "visible": None}, model, beta, shown, joint)
 
 
 @takes(STATE, MODEL, BETA, SHOWN, JOINT)
 def update(state, model, beta, shown, joint) -> dict:
+    """Analyses the stored image again with the current model, beta, decoders shown and joint; nothing analysed yet gives an empty dict.
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+    """
     if not isinstance(state, dict) or "image" not in state:  # nothing analysed yet: controls alone change nothing
         return {}
     return analysed(state, model, beta, shown, joint)
@@ -504,8 +549,14 @@ def update(state, model, beta, shown, joint) -> dict:
 
 @takes(STATE, MODEL, SHOWN, JOINT)
 def change_model(state, model, shown, joint) -> dict:
-    """A new model: its own default beta and the stored image analysed again. Refused (the photo model offline):
-    the dropdown goes back to the model shown (``analysed``)."""
+    """A new model: its own default beta and the stored image analysed again; the photo model refused (offline) sends the dropdown back to the model shown.
+    Returns:
+        overlay, zoom: plotly figures of the image with each shown decoder's keypoints (and the truth), and of the joint's map near its peak
+        grid_h, grid_p: plotly figures of all joints' heatmaps and probability maps (None for direct regression)
+        table, csv: a table per joint of each decoder's coordinates, peak, entropy, two-peak score and error, and its CSV file's path
+        summary: Markdown about the model and what the numbers show; joint: the joint dropdown; state: the image and forward pass kept
+        beta: the new model's default beta (with no image yet, only beta and state)
+    """
     state = state if isinstance(state, dict) else {}
     if model == PHOTO and "image" not in state:  # nothing to analyse yet, but say now that it cannot load
         loaded, why = photo.load_photo_model(get_device())

@@ -42,6 +42,11 @@ BS_SECONDS = 17
 
 @takes(SOURCE, BATCH, CHANNEL, GAMMA, BETA, STEP, SHOW_ALL)
 def bn_steps(source, batch, channel, gamma, beta, step, show_all) -> dict:
+    """BatchNorm's four steps (batch, its mean and variance, normalize, scale and shift by gamma and beta) on one channel of a mini-batch, against torch.nn.BatchNorm2d.
+    Returns:
+        plot: a plotly figure of the channel's values at the chosen step (or all four steps)
+        text: Markdown with the step's formula, a table of mean, variance, min and max at each step, and the max difference from torch
+    """
     try:
         step = int(step or 0) % 4
     except (TypeError, ValueError):
@@ -64,6 +69,12 @@ def _bn_steps(source, batch, channel, gamma, beta, step, show_all) -> dict:
 
 @takes(SOURCE, TRAIN_BATCH, TRAIN_STEPS, MOMENTUM, SHIFT, CHANNEL)
 def train_vs_eval(source, train_batch, train_steps, momentum, shift, channel) -> dict:
+    """BatchNorm's running statistics over training mini-batches against torch's update rule, and a shifted test image normalized in eval mode.
+    Returns:
+        running: a plotly figure of the channel's running mean and variance over the steps, torch's and the formula's
+        eval: a plotly histogram of the test image's values normalized with the running statistics and with its own
+        text: Markdown saying whether the running statistics equal the formula and how far eval mode is from the image's own statistics
+    """
     res = C.running_stats(source, train_batch, train_steps, momentum, shift)
     ok = np.allclose(res["running_mean"], res["formula_mean"], atol=1e-4) and np.allclose(
         res["running_var"], res["formula_var"], rtol=1e-4, atol=1e-4)
@@ -80,6 +91,11 @@ def train_vs_eval(source, train_batch, train_steps, momentum, shift, channel) ->
 @takes(SAMPLE_N, CHANNEL_C, GROUPS)
 @functools.lru_cache(maxsize=64)  # pure: 4 x 8 x 3 choices at most
 def norm_variants(n, c, groups) -> dict:
+    """Which elements of an (N, C, H, W) batch share statistics under BatchNorm, LayerNorm, InstanceNorm and GroupNorm (G groups), each checked against torch.
+    Returns:
+        cubes: a plotly figure of the batch as a cube per normalizer, the elements sharing statistics with sample n, channel c highlighted
+        checks: a table of each definition's max difference from torch's module, and the identities GroupNorm(G=1) = LayerNorm, GroupNorm(G=C) = InstanceNorm
+    """
     return {"cubes": C.figure_cubes(VARIANT_SHAPE, n, c, groups), "checks": _variant_table(groups)}
 
 
@@ -137,6 +153,11 @@ def live_text(finals: dict, step: int, steps: int, lr: float) -> str:
 
 @takes(LR, LIVE_STEPS, seconds=lambda steps, **_: 1 + LIVE_S_PER_STEP * steps)
 def norm_live_training(lr, steps, report=None):
+    """Trains the same small CNN with BatchNorm, GroupNorm and no normalization (three seeds each) at the given learning rate; yields a dict every few steps.
+    Returns:
+        plot: a plotly figure of each one's training loss (mean over seeds, band lowest to highest)
+        text: Markdown with each one's final loss over the seeds, an order only beyond their spread
+    """
     dev = get_device()
     for step, hist in T.train_stream(steps=steps, lr=lr, device=dev, every=max(10, steps // 20)):
         if report:
@@ -194,6 +215,11 @@ N_BS_RUNS = len(T.BATCH_SIZES) * 2 * len(T.SEEDS)  # the batch-size experiment's
 
 @takes(seconds=BS_SECONDS)
 def norm_batch_size(report=None):
+    """Trains BatchNorm and GroupNorm nets at batch sizes 2 to 32 (three seeds each) and scores them in eval mode; yields a dict as each batch size finishes.
+    Returns:
+        plot: a plotly figure of validation error (%) against batch size (mean, bars lowest to highest seed)
+        text: Markdown, per batch size both errors and an order only beyond the spread, with the paper's numbers quoted as the paper's
+    """
     rows = []
     for b, k, seed, err, sec in T.batch_size_experiment(device=get_device()):
         rows.append({"batch": b, "norm": k, "seed": seed, "error": err, "seconds": sec})

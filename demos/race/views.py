@@ -214,6 +214,12 @@ def _device_within_budget(size: int, steps: int, seeds: int):
 
 @takes(SIZE, STRIDE, STEPS, SEEDS, COORD_LOSS, HEATMAP_LOSS, seconds=_seconds)
 def race(size, stride, steps, seeds, coord_loss, heatmap_loss, report=None):
+    """Trains the four keypoint heads (regression, heatmap, integral, SimCC) side by side from scratch on the same backbone and batches, over seeds; yields a dict every few steps (refused on a CPU when the estimate exceeds the budget).
+    Returns:
+        curves: a plotly figure of each head's training loss (seed 0) and held-out error in input px (mean of the seeds, band their range)
+        maps: a plotly figure of a held-out image and each map head's map for one joint
+        text: Markdown with each head's held-out error now and arg-max's quantisation floor; at the end an order only beyond the seed spread, and a table of every head and decoder
+    """
     dev = _device_within_budget(size, steps, seeds)
     cfg = C.Race(size=size, stride=stride, steps=steps, seeds=seeds, coord_loss=coord_loss, heatmap_loss=heatmap_loss)
     for s in C.run(cfg, device=dev):
@@ -272,7 +278,11 @@ def trend_text(median: dict[tuple[str, str], dict[int, float]], mean: dict[tuple
 
 @takes()
 def trend() -> dict:
-    """The bundled models' median error against heatmap stride, per head (from pretrained/evaluation.json)."""
+    """The bundled models' error against heatmap stride per head and decoder, read from the evaluation table (pretrained/evaluation.json).
+    Returns:
+        trend: a plotly figure of each head and decoder's median error (input px) against the map resolution
+        trend_text: Markdown with SimCC's median and mean gap to heatmap + arg-max at each stride and whether it grows as the maps get coarser (one run each)
+    """
     rows = kp.evaluation.load_rows()
     points = trend_points(rows)
     data = []

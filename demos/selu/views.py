@@ -26,12 +26,24 @@ P = Param("p", "drop probability p", 0, 0.5, 0.1, 0.01)
 @takes(OMEGA, TAU, MU0, NU0, STEPS, X0)
 @functools.lru_cache(maxsize=128)  # a pure view: the same checked values give the same figures (~50 kB each)
 def selu_field(omega, tau, mu0, nu0, steps, x0) -> dict:
+    """SELU's moment mapping g(mu, nu) for weights whose sum is omega and sum of squares tau, iterated from (mu0, nu0), beside the fixed-point iteration x <- cos(x).
+    Returns:
+        field: a plotly figure of the arrows g(mu, nu) - (mu, nu), the fixed point and the iteration's path
+        text: Markdown with the fixed point and the largest singular value of g's Jacobian there (or that none is reached)
+        cos: a plotly cobweb figure of x <- cos(x) from x0, converging to 0.739
+    """
     fig, text = C.figure_field(omega, tau, (mu0, nu0), steps)
     return {"field": fig, "text": text, "cos": C.figure_cos(x0, steps)}
 
 
 @takes(DEPTH, WIDTH, MEAN0, VAR0, seconds=lambda depth, width, **_: 1 + 14 * (depth / 64) * (width / 1024) ** 2)
 def selu_deep(depth, width, mean0, var0, report=None) -> dict:
+    """Activations through a deep fully connected net (SELU, ReLU with LeCun and He init, tanh, ReLU + BatchNorm) from an input of the given mean and variance.
+    Returns:
+        plot: a plotly figure of each activation's mean, variance and weight gradient norm per layer
+        hists: a plotly figure of the activations' histograms at a few layers
+        text: Markdown with each network's mean and variance after the last layer
+    """
     dev = get_device()
     if report:
         report(0.1, f"{depth} layers x {width} units on {dev.type}")
@@ -50,6 +62,11 @@ def selu_deep(depth, width, mean0, var0, report=None) -> dict:
 
 @takes(P, DEPTH, WIDTH, seconds=lambda depth, width, **_: 1 + 7 * (depth / 64) * (width / 1024) ** 2)
 def selu_dropout(p, depth, width) -> dict:
+    """A deep SELU net in training mode with AlphaDropout against ordinary dropout at drop probability p (input mean 0, variance 1).
+    Returns:
+        plot: a plotly figure of both nets' activation mean, variance and weight gradient norm per layer
+        text: Markdown with both nets' mean and variance after the last layer
+    """
     dev = get_device()
     a = C.run_deep(["SELU"], depth=depth, width=width, mean0=0.0, var0=1.0, dropout="alpha", p=p, device=dev)
     d = C.run_deep(["SELU"], depth=depth, width=width, mean0=0.0, var0=1.0, dropout="standard", p=p, device=dev)
