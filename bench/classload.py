@@ -4,7 +4,7 @@ again.
     python -m bench classload       # the protocol below; prints it and writes README.md's class-load section
     python -m bench.classload --students 40 --repeats 1 --seconds 20 --no-before   # one quick look, no README
 
-The protocol (``run()``): the app as it is ("after": quick views in the worker pool, the page cached), started once
+The protocol (``run()``): the app with this round's mechanisms on ("after": 2 quick workers, the page cached), started once
 on a free 127.0.0.1 port (offline); one long run alone (its time is the baseline of "long runs within 1.5x of
 alone"); then 1 student, and 20, 40 and 60 students + 2 long runs, 3 repeats each, ``--seconds`` each. Then the
 same app with the mechanisms of this round switched off ("before": ``KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0``)
@@ -300,8 +300,6 @@ def from_reports(text: str) -> list[tuple[str, list[dict]]]:
     groups: list[tuple[str, list[dict]]] = []
     label = "after"
     for block in re.split(r"\n(?=## )", text):
-        if "\n# before:" in "\n" + block or block.startswith("# before"):
-            label = "before"
         m = re.search(r"## (\d+) students? \+ (\d+) long runs, \d+ s: (\d+) errors, process tree ([\d.]+) cores "
                       r"busy .*?tree peak memory (\d+) MB", block)
         if not m:
@@ -364,6 +362,7 @@ def run_config(label: str, env: dict, sizes, repeats: int, long_runs: int, secon
         stop(proc)
 
 
+AFTER = {"KPLAB_QUICK_WORKERS": "2"}  # the pool is off by default (demos/common/pool.py says why): measured on
 BEFORE = {"KPLAB_QUICK_WORKERS": "0", "KPLAB_PAGE_CACHE": "0"}
 SAVED = Path(__file__).resolve().parents[1] / "artifacts" / "classload.json"
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -374,7 +373,7 @@ def run(sizes=(1, 20, 40, 60), repeats: int = 3, long_runs: int = 2, seconds: fl
         before_sizes=(40,), before_repeats: int = 1, client: str = "light", readme: bool = True) -> str:
     out, rows = [], []
     t0 = time.time()
-    run_config("after", {}, sizes, repeats, long_runs, seconds, client, out, rows)
+    run_config("after", AFTER, sizes, repeats, long_runs, seconds, client, out, rows)
     if before_sizes:
         run_config("before", BEFORE, before_sizes, before_repeats, long_runs, seconds, client, out, rows)
     minutes = (time.time() - t0) / 60
@@ -390,8 +389,8 @@ def write_readme(table: str, seconds: float, repeats: int, minutes: float, note:
     body = (f"{BEGIN}\n`python -m bench classload` on {os.cpu_count()} cores ({note or f'load average {load:.1f} when it ended'}: "
             f"other work shared the machine, so absolute times are inflated; compare the rows, measured in one "
             f"sitting{f' of {minutes:.0f} minutes' if minutes == minutes else ''}), {seconds:.0f} s per run, {repeats} repeats per load (medians, the "
-            f"highest repeat in brackets). *after*: the app as it is; *before*: the same code with this round's "
-            f"mechanisms off (`KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0`: quick views in the server's process, the "
+            f"highest repeat in brackets). *after*: this round's code with 2 quick workers "
+            f"(`KPLAB_QUICK_WORKERS=2`) and the page cache; *before*: the same code with both off (`KPLAB_QUICK_WORKERS=0 KPLAB_PAGE_CACHE=0`: quick views in the server's process, the "
             f"page rendered for every visitor).\n\n{table}\n{END}")
     text = README.read_text()
     if BEGIN in text and END in text:
@@ -410,14 +409,15 @@ if __name__ == "__main__":
     ap.add_argument("--before", type=int, nargs="*", default=[40], help="loads measured with the mechanisms off")
     ap.add_argument("--no-before", action="store_true")
     ap.add_argument("--readme", action="store_true", help="write README.md's class-load section")
-    ap.add_argument("--readme-from", metavar="REPORTS", help="write README.md's section from this bench's printed "
+    ap.add_argument("--readme-from", metavar="REPORTS", nargs="+", help="write README.md's section from this bench's printed "
                     "reports (a sitting whose README step failed), with --seconds and --repeats as it ran")
     ap.add_argument("--note", default="", help="with --readme-from: what the machine was doing then")
     ap.add_argument("--client", choices=("light", "gradio_client"), default="light",
                     help="how the simulated students talk to the app (see bench/student.py)")
     a = ap.parse_args()
     if a.readme_from:
-        groups = from_reports(Path(a.readme_from).read_text())
+        groups = [(f"{label}, sitting {i + 1}" if len(a.readme_from) > 1 else label, runs)
+                  for i, f in enumerate(a.readme_from) for label, runs in from_reports(Path(f).read_text())]
         table = "\n".join([TABLE_HEAD] + [summary_row(label, runs) for label, runs in groups])
         write_readme(table, a.seconds, a.repeats, float("nan"), a.note)
         print(table)

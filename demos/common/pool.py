@@ -2,8 +2,8 @@
 
 Why: the server's own process runs Gradio, the HTTP server and every handler under one interpreter lock; a quick
 view (numpy and plotly-as-dicts, mostly Python) holds that lock while it computes, so a class's clicks queued
-behind one core while the other idled. Here a quick view runs in one of ``KPLAB_QUICK_WORKERS`` processes (default
-2 on a CPU; 0 turns the pool off): it decodes its inputs, computes, and serializes its figures to JSON there; the
+behind one core while the other idled. Here a quick view runs in one of ``KPLAB_QUICK_WORKERS`` processes (on a
+CPU; 0, the default, turns the pool off): it decodes its inputs, computes, and serializes its figures to JSON there; the
 server only checks the inputs against their records (before the call), passes bytes along and sends them.
 
 - Same results: a worker runs the view's raw function with the arguments the records checked, and returns its
@@ -20,6 +20,12 @@ server only checks the inputs against their records (before the call), passes by
 
 On ZeroGPU (``spaces.GPU`` owns the device and its processes) and on a GPU machine, quick views stay in the
 server's process: :func:`wanted` is False there.
+
+Off by default (``KPLAB_QUICK_WORKERS=2`` turns it on): measured in one sitting on the shared 2-core machine this lab
+is built on, 40 students + 2 long runs (``python -m bench classload``), quick clicks were slower with the pool (p50
+1.47 s, p95 4.53 s) than in the server's process (0.59 s, 1.57 s): the whole process tree got 0.5-0.7 cores, so
+there was no idle core to gain and the pool only added its transfers and a second copy of every cache. It is meant
+for a machine whose second core is free (a Space's own 2 vCPUs); measure there before turning it on.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ LOST = ("The process computing this panel stopped before it finished, twice; it 
 
 
 def size() -> int:
-    """How many quick workers: ``KPLAB_QUICK_WORKERS`` (default 2), 0 on ZeroGPU or a GPU, or when it says 0."""
+    """How many quick workers: ``KPLAB_QUICK_WORKERS`` (default 0: off, see above), 0 on ZeroGPU or a GPU."""
     import torch
 
     from . import gpu
@@ -55,7 +61,7 @@ def size() -> int:
     if (gpu.ON_ZERO_GPU or getattr(gpu, "ZERO_GPU", False) or torch.cuda.is_available()
             or (mps is not None and mps.is_available())):
         return 0
-    return max(0, int(os.environ.get("KPLAB_QUICK_WORKERS", "2")))
+    return max(0, int(os.environ.get("KPLAB_QUICK_WORKERS", "0")))
 
 
 def wanted() -> bool:
