@@ -233,11 +233,13 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
 
         if streams:
             def call(*args, progress=gr.Progress()):
-                for result in remote(fn.checked(*args), lambda frac, text="": progress(frac, desc=text)):
+                kw = fn.checked(*args)
+                for result in remote(kw, with_eta(fn, kw, progress)):
                     yield pack(result, output_names)
         else:
             def call(*args, progress=gr.Progress()):
-                *_, result = remote(fn.checked(*args), lambda frac, text="": progress(frac, desc=text))
+                kw = fn.checked(*args)
+                *_, result = remote(kw, with_eta(fn, kw, progress))
                 return pack(result, output_names)
     elif streams:
         def call(*args, progress=gr.Progress()):
@@ -260,6 +262,22 @@ def handler(fn: Callable, output_names: list[str], *, in_worker: bool = False) -
     call.__name__ = fn.__name__
     call.__doc__ = fn.__doc__
     return friendly(call, n_outputs=len(output_names))
+
+
+def with_eta(fn: Callable, kw: dict, progress) -> Callable:
+    """A long run's ``report(fraction, text)`` for Gradio's progress bar, with the time left: the view's declared
+    cost minus the time spent until a tenth is done, then the measured rate (spent / fraction x what is left), so
+    the estimate corrects itself on a busy machine."""
+    import time
+
+    t0, declared = time.perf_counter(), fn.seconds(**kw)
+
+    def report(frac, text=""):
+        spent = time.perf_counter() - t0
+        left = max(0.0, declared - spent) if frac < 0.1 else spent / frac * (1 - frac)
+        progress(frac, desc=f"{text}, about {left:.0f} s left" if text else f"about {left:.0f} s left")
+
+    return report
 
 
 def _pooled(fn: Callable, local: Callable) -> Callable:
@@ -361,6 +379,11 @@ def on(triggers, fn: Callable, inputs: list, outputs: dict, *, in_worker: bool =
     """``gr.on`` for a compute function with records and named outputs (see :func:`handler`)."""
     check_wiring(fn, inputs)
     names = list(outputs)
+    for name, comp in outputs.items():  # the API page names each output by its label ("value_43" without one)
+        if getattr(comp, "label", "") is None:
+            comp.label = name.replace("_", " ")
+            if isinstance(comp, gr.Markdown) and comp.show_label is None:
+                comp.show_label = False  # a text's label is for the API page only
     return gr.on(triggers, handler(fn, names, in_worker=in_worker), inputs, [outputs[n] for n in names], **event_kw)
 
 
@@ -379,11 +402,6 @@ class FirstView:
     def packed(self) -> tuple:
         result = self.run(**self.fn.checked(*self.values))
         if inspect.isgenerator(result):
-    for name, comp in outputs.items():  # the API page names each output by its label ("value_43" without one)
-        if getattr(comp, "label", "") is None:
-            comp.label = name.replace("_", " ")
-            if isinstance(comp, gr.Markdown) and comp.show_label is None:
-                comp.show_label = False  # a text's label is for the API page only
             last = None
             for last in result:
                 pass
