@@ -47,7 +47,8 @@ CSS = """
 .kplab-device { font-size: 1.05rem; padding: 0.2rem 0.7rem; border-radius: 0.5rem;
                 background: #e8f1fb; color: #0b3d6e; border: 1px solid #9cc3e8; }
 /* Tables never break a word across lines ("Keypoi nts"): a table wider than its box scrolls. */
-.gradio-container table td, .gradio-container table th { word-break: normal !important;
+.gradio-container table td, .gradio-container table th, .gradio-container table td *,
+.gradio-container table th * { word-break: normal !important;
     overflow-wrap: normal !important; hyphens: manual !important; }
 /* Presentation mode: no text under 3 % of the screen height (22 px at 720p, 33 px at 1080p; the plots' own type
    is set by demos/common/page.js from the same rule), and each tab's main figure on the first screen: a compact
