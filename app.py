@@ -175,7 +175,11 @@ def build_app(names=TOPICS) -> gr.Blocks:
         url_present = gr.Textbox(visible=False)
 
         def open_from_url(tab: str, present_flag: str, request: gr.Request = None):
-            """Open the tab named by ?tab= (and presentation mode for ?present=1) when the page loads."""
+            """Open the tab named by ?tab= (and presentation mode for ?present=1) when the page loads.
+
+            Returns:
+                the tab to select (unchanged when ?tab= names none), and whether presentation mode is on.
+            """
             files.prune_deep_links()  # shared views older than a day (a directory listing: cheap)
             q = dict(request.query_params) if request is not None else {}
             tab = tab or q.get("tab", "")

@@ -145,7 +145,7 @@ def _serve(inbox: Connection, outbox: Connection) -> None:
             extra = {}
             if "report" in inspect.signature(fn.raw).parameters:
                 extra["report"] = lambda frac, text="", tid=tid: outbox.send((tid, "progress", frac, text))
-            result = fn.raw(**kwargs, **extra)
+            result = fn(**kwargs, **extra)  # checked again against the records: the worker trusts no caller
             items = result if inspect.isgenerator(result) else iter([result])
             for item in items:
                 outbox.send((tid, "item", item))

@@ -49,13 +49,23 @@ def g(mu, nu, omega=0.0, tau=1.0):
     r2 = math.sqrt(2.0)
     erfc0 = torch.special.erfc(m / (r2 * s))
     gauss = torch.exp(-(m**2) / (2 * v))
-    # exp(m + v/2) erfc((m + v)/sqrt(2v)) and exp(2(m + v)) erfc((m + 2v)/sqrt(2v)), both = gauss * erfcx(.)
-    t1 = gauss * torch.special.erfcx((m + v) / (r2 * s))
-    t2 = gauss * torch.special.erfcx((m + 2 * v) / (r2 * s))
+    # exp(m + v/2) erfc((m + v)/sqrt(2v)) and exp(2(m + v)) erfc((m + 2v)/sqrt(2v)), both = gauss * erfcx(.):
+    # the scaled form where the argument is large (exp would overflow, erfc underflow), the plain one below it
+    # (where erfcx itself overflows and gauss underflows to 0)
+    t1 = _exp_erfc(m + v / 2, (m + v) / (r2 * s), gauss)
+    t2 = _exp_erfc(2 * (m + v), (m + 2 * v) / (r2 * s), gauss)
     mean = 0.5 * LAMBDA * (m * (2 - erfc0) + ALPHA * t1 - ALPHA * erfc0 + math.sqrt(2 / math.pi) * s * gauss)
     second = 0.5 * LAMBDA**2 * ((m**2 + v) * (2 - erfc0) + ALPHA**2 * (-2 * t1 + t2 + erfc0)
                                  + math.sqrt(2 / math.pi) * m * s * gauss)
     return mean, second - mean**2
+
+
+def _exp_erfc(exponent: torch.Tensor, x: torch.Tensor, gauss: torch.Tensor) -> torch.Tensor:
+    """exp(exponent)·erfc(x) where exponent = x² − m²/(2v): gauss·erfcx(x) for x ≥ 0, exp(exponent)·erfc(x) below."""
+    pos = x >= 0
+    scaled = gauss * torch.special.erfcx(torch.where(pos, x, torch.zeros_like(x)))
+    plain = torch.exp(torch.where(pos, torch.zeros_like(exponent), exponent)) * torch.special.erfc(x)
+    return torch.where(pos, scaled, plain)
 
 
 def g_numeric(mu, nu, omega=0.0, tau=1.0, n: int = 200_001) -> tuple[float, float]:
@@ -95,8 +105,9 @@ def g_scalar(mu: float, nu: float, omega: float = 0.0, tau: float = 1.0) -> tupl
     s = math.sqrt(v)
     erfc0 = math.erfc(m / (_R2 * s))
     gauss = math.exp(-(m * m) / (2 * v))
-    t1 = gauss * _erfcx((m + v) / (_R2 * s))
-    t2 = gauss * _erfcx((m + 2 * v) / (_R2 * s))
+    x1, x2 = (m + v) / (_R2 * s), (m + 2 * v) / (_R2 * s)  # as in g: scaled for x >= 0, plain below
+    t1 = gauss * _erfcx(x1) if x1 >= 0 else math.exp(m + v / 2) * math.erfc(x1)
+    t2 = gauss * _erfcx(x2) if x2 >= 0 else math.exp(2 * (m + v)) * math.erfc(x2)
     mean = 0.5 * LAMBDA * (m * (2 - erfc0) + ALPHA * t1 - ALPHA * erfc0 + _S2PI * s * gauss)
     second = 0.5 * LAMBDA ** 2 * ((m * m + v) * (2 - erfc0) + ALPHA ** 2 * (-2 * t1 + t2 + erfc0)
                                   + _S2PI * m * s * gauss)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -21,7 +23,7 @@ def w():
 
 def test_a_run_in_the_worker_equals_the_run_in_process(w):
     reports = []
-    items = list(w.run(AV.skip_connections, {"depth": 6, "steps": 50}, report=lambda f, t="": reports.append(f)))
+    items = list(w.run(AV.skip_connections, {"depth": 6, "steps": AV.SKIP_STEPS.lo}, report=lambda f, t="": reports.append(f)))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the worker computes with one torch thread
     try:
@@ -33,18 +35,20 @@ def test_a_run_in_the_worker_equals_the_run_in_process(w):
 
 
 def test_bad_input_comes_back_as_its_sentence(w):
-    with pytest.raises(UserInputError, match="Steps must be between 1 and 3000, got -5"):
+    with pytest.raises(UserInputError) as e:
+        AV.SKIP_STEPS.check(-5)
+    with pytest.raises(UserInputError, match=re.escape(str(e.value))):  # the record's own sentence, from the worker
         list(w.run(AV.skip_connections, {"depth": 6, "steps": -5}))
 
 
 def test_a_stopped_or_abandoned_run_does_not_block_the_next(w):
-    g = w.run(AV.skip_connections, {"depth": 30, "steps": 250})
+    g = w.run(AV.skip_connections, {"depth": 30, "steps": AV.SKIP_STEPS.hi})
     next(g)
     g.close()  # Stop: the worker ends the run between two of its yields
-    assert len(list(w.run(AV.skip_connections, {"depth": 6, "steps": 50}))) == 5
-    g = w.run(AV.skip_connections, {"depth": 30, "steps": 250})
+    assert len(list(w.run(AV.skip_connections, {"depth": 6, "steps": AV.SKIP_STEPS.lo}))) == 5
+    g = w.run(AV.skip_connections, {"depth": 30, "steps": AV.SKIP_STEPS.hi})
     next(g)  # a page closed mid-run: never resumed, never closed
-    assert len(list(w.run(AV.skip_connections, {"depth": 6, "steps": 50}))) == 5
+    assert len(list(w.run(AV.skip_connections, {"depth": 6, "steps": AV.SKIP_STEPS.lo}))) == 5
 
 
 def test_the_worker_exits_with_the_server():
