@@ -399,23 +399,26 @@ def template_text(rows: list[dict]) -> str:
 
 def figure_blocks(rows: list[dict], ms: dict | None = None) -> dict:
     """Parameters and multiply-adds per block (log bars); measured times (diamonds, right axis) when ``ms`` is given."""
-    # block names wrapped onto short lines, so the blocks read horizontally on a projector
-    names = ["<br>".join(textwrap.wrap(r["block"], 13)) for r in rows]
-    data = [{"type": "bar", "x": names, "y": [r["params (module)"] / 1e3 for r in rows], "name": "parameters (k)",
-             "marker": {"color": PALETTE[0]}},
-            {"type": "bar", "x": names, "y": [r["MACs (FlopCounterMode / 2)"] / 1e6 for r in rows],
+    # one block a row (names on the y axis): at a projector's type, names side by side under bars overlapped
+    names = [r["block"] for r in rows][::-1]
+    rows = rows[::-1]
+    data = [{"type": "bar", "orientation": "h", "y": names, "x": [r["params (module)"] / 1e3 for r in rows],
+             "name": "parameters (k)", "marker": {"color": PALETTE[0]}},
+            {"type": "bar", "orientation": "h", "y": names, "x": [r["MACs (FlopCounterMode / 2)"] / 1e6 for r in rows],
              "name": "M multiply-adds", "marker": {"color": PALETTE[1]}}]
-    layout = {"barmode": "group", "xaxis": {"tickangle": 0, "tickfont": {"size": 12}},
-              "yaxis": {"type": "log", "dtick": 1, "title": {"text": "count (log)"}},
-              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-              "margin": {"l": 60, "r": 70, "t": 100, "b": 120}}
+    layout = {"barmode": "group", "xaxis": {"type": "log", "dtick": 1, "title": {"text": "count (log)"}},
+              "yaxis": {"automargin": True},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+              "margin": {"l": 220, "r": 20, "t": 60, "b": 120}}
     if ms:
-        data.append({"type": "scatter", "x": names, "y": [ms.get(r["block"]) for r in rows], "name": "time (ms)",
-                     "yaxis": "y2", "mode": "markers",
+        data.append({"type": "scatter", "y": names, "x": [ms.get(r["block"]) for r in rows], "name": "time (ms)",
+                     "xaxis": "x2", "mode": "markers",
                      "marker": {"size": 16, "symbol": "diamond", "color": PALETTE[3]}})
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "title": {"text": "ms"}, "showgrid": False,
+        layout["xaxis2"] = {"overlaying": "x", "side": "top", "title": {"text": "ms"}, "showgrid": False,
                             "rangemode": "tozero"}
-    return figure(data, layout, "Blocks on the same input: size, operations" + (", time" if ms else ""), height=500)
+        layout["margin"]["t"] = 110
+    return figure(data, layout, "Blocks on the same input: size, operations" + (", time" if ms else ""),
+                  height=max(500, 60 + 34 * len(rows)))
 
 
 def figure_shuffle(groups: int = 3, per_group: int = 4) -> go.Figure:

@@ -96,8 +96,8 @@ def figure_average(err: np.ndarray, theory: np.ndarray, p: float) -> PlainFigure
              "line": {"color": PALETTE[1], "dash": "dash"}}]
     layout = {"xaxis": {"type": "log", "title": {"text": "number of masks averaged M"}, "dtick": 1},
               "yaxis": {"type": "log", "title": {"text": "|average − x| / |x|"}, "dtick": 1, "exponentformat": "power"},
-              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-              "margin": {"l": 60, "r": 20, "t": 100, "b": 55}}
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+              "margin": {"l": 60, "r": 20, "t": 60, "b": 110}}
     return plain(data, layout, f"Averaging masks converges to the input (p = {p:g})", height=380)
 
 
@@ -386,6 +386,6 @@ def figure_wd(hist: dict, wd: float) -> PlainFigure:
     layout["xaxis"] |= {"title": {"text": "epoch"}}
     layout["xaxis2"] |= {"title": {"text": "epoch"}}
     layout["yaxis2"] |= {"type": "log", "dtick": 1, "exponentformat": "power"}
-    layout |= {"legend": {"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0},
-               "margin": {"l": 60, "r": 20, "t": 120, "b": 55}}
+    layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+               "margin": {"l": 60, "r": 20, "t": 80, "b": 110}}
     return plain(data, layout, f"Same coefficient λ = {wd:g}: Adam + L2 vs AdamW", height=420)

@@ -284,8 +284,13 @@ def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
     r = 4
     x0, x1 = max(0, cx - r), min(W, cx + r + 1)
     y0, y1 = max(0, cy - r), min(H, cy + r + 1)
-    data = [{"type": "heatmap", "z": m[y0:y1, x0:x1], "x": np.arange(x0, x1) + 0.5, "y": np.arange(y0, y1) + 0.5,
-             "colorscale": "Viridis", "colorbar": {"title": {"text": "p"}, "thickness": 14},
+    window = m[y0:y1, x0:x1]
+    top = float(window.max()) if window.size else 1.0
+    # two labels, at the ends: the colour bar stays readable however many rows the decoders' legend takes
+    data = [{"type": "heatmap", "z": window, "x": np.arange(x0, x1) + 0.5, "y": np.arange(y0, y1) + 0.5,
+             "colorscale": "Viridis", "zmin": 0.0, "zmax": top,
+             "colorbar": {"title": {"text": "p"}, "thickness": 14, "tickmode": "array", "tickvals": [0.0, top],
+                          "ticktext": ["0", f"{top:.2g}"]},
              "hovertemplate": "cell (%{x}, %{y}): p = %{z:.3f}<extra></extra>"}]
     grid = {"color": "rgba(255,255,255,0.6)", "width": 1}
     shapes = ([{"type": "line", "x0": v, "x1": v, "y0": y0, "y1": y1, "line": grid} for v in range(x0, x1 + 1)] +

@@ -354,8 +354,8 @@ def figure_deep(res: dict, title: str) -> go.Figure:
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=3)
     fig.update_xaxes(title_text="layer")
-    return style(fig, title, height=460, legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0),
-                 margin=dict(t=120))
+    return style(fig, title, height=460, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+                 margin=dict(t=80, b=110))
 
 
 def figure_hists(res: dict) -> go.Figure:
@@ -374,4 +374,4 @@ def figure_hists(res: dict) -> go.Figure:
     fig.update_xaxes(title_text="activation value (clipped to [-3, 4])", range=[-3, 4])
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", range=[-5, 0])
     return style(fig, "Activation histograms at a few depths (fraction of units per bin, log scale)", height=420,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0), margin=dict(t=120))
+                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(t=80, b=110))
