@@ -59,7 +59,7 @@ def keypoints(page):
 def bimodal(page):
     for elem in ("bm-maps", "bm-slice", "bm-sweep", "bm-overflow"):  # drawn when the page loads
         wait_plot(page, elem)
-    assert "distance to the higher peak" in page.locator("#bm-table").inner_text()
+    assert "distance to peak 1" in page.locator("#bm-table").inner_text()
     page.locator("#bm-real").click()  # the plot shows a placeholder until then: wait for the result itself
     page.wait_for_function("document.querySelector('#bm-real-text')?.innerText.includes('windowed integral')",
                            timeout=60_000)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+PRESENT_FONT = 22  # px: presentation mode's type at 720p (3 % of the screen height); labels are placed for it
+
 POSITIONS = {  # textposition -> where the label's box sits relative to the point (x sign, y sign)
     "top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0), "middle left": (-1, 0),
     "top right": (1, 1), "top left": (-1, 1), "bottom right": (1, -1), "bottom left": (-1, -1),
@@ -25,12 +27,13 @@ def _scale(v: list[float], log: bool, lo: float | None, hi: float | None) -> lis
 
 
 def boxes(xs, ys, texts, positions, *, log_x=False, log_y=False, width=900, height=400, font=14, marker=12,
-          x_range=None, y_range=None) -> list[tuple[float, float, float, float] | None]:
-    """Each label's box (x0, y0, x1, y1) in plot pixels for the given positions (None where the label is empty)."""
+          x_range=None, y_range=None, sizes=None) -> list[tuple[float, float, float, float] | None]:
+    """Each label's box (x0, y0, x1, y1) in plot pixels for the given positions (None where the label is empty);
+    ``sizes``: each point's marker size (default ``marker`` for all)."""
     px = [u * width for u in _scale(list(xs), log_x, *(x_range or (None, None)))]
     py = [u * height for u in _scale(list(ys), log_y, *(y_range or (None, None)))]
     out = []
-    for x, y, t, pos in zip(px, py, texts, positions):
+    for x, y, t, pos, marker in zip(px, py, texts, positions, sizes if sizes is not None else [marker] * len(px)):
         if not t or not pos:
             out.append(None)
             continue

@@ -129,7 +129,7 @@ def label_layout(entries: list[Entry], x: str = "ops") -> dict:
     x_range = L.padded(xv, True, 0.12)
     y_range = L.padded([e.top1 for e in shown], False, 0.12)
     pos = L.place(xv, [e.top1 for e in shown], [e.label for e in shown], log_x=True, width=ZOO_W, height=ZOO_H,
-                  font=14, sizes=[0.6 * s for s in sizes], x_range=x_range, y_range=y_range)
+                  font=L.PRESENT_FONT, sizes=[0.6 * s for s in sizes], x_range=x_range, y_range=y_range)
     return {"shown": shown, "x": xv, "sizes": sizes, "pos": pos, "x_range": x_range, "y_range": y_range}
 
 

@@ -11,7 +11,7 @@ from demos.common.plotstyle import placeholder
 from . import views as V
 
 TAB_ID = "beyond"
-TITLE = "Beyond the lecture"
+TITLE = "Beyond"
 SUMMARY = ("Debias-IPR removes soft-argmax's pull to the centre; jitter of each decoder on a figure moving 0.1 px "
            "per frame; bottom-up grouping against top-down crops as figures are added.")
 INTRO = """

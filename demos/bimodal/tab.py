@@ -10,7 +10,7 @@ from demos.common.plotstyle import placeholder
 from . import views as V
 
 TAB_ID = "bimodal"
-TITLE = "Two-peak heatmaps"
+TITLE = "Two peaks"
 SUMMARY = ("Why a heatmap with two peaks breaks integral regression, why soft-max needs the max-subtraction "
            "trick, and what the remedies cost on real left/right confusions.")
 INTRO = """

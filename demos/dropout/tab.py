@@ -11,7 +11,7 @@ from demos.common.plotstyle import placeholder
 from . import views as V
 
 TAB_ID = "dropout"
-TITLE = "Dropout & weight decay"
+TITLE = "Dropout & decay"
 SUMMARY = ("Dropout's mask and 1/(1−p) rescaling, train vs eval, over-fitting with p = 0, 0.2, 0.5, Monte-Carlo "
            "dropout, and why AdamW decouples weight decay.")
 INTRO = """

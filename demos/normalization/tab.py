@@ -12,7 +12,7 @@ from demos.common.plotstyle import placeholder
 from . import views as V
 
 TAB_ID = "normalization"
-TITLE = "BatchNorm & variants"
+TITLE = "BatchNorm"
 SUMMARY = ("BatchNorm step by step on a real mini-batch, running statistics at inference, and which slice of "
            "(N, C, H, W) LayerNorm, InstanceNorm and GroupNorm normalize; live training with and without it.")
 INTRO = """

@@ -397,12 +397,12 @@ def test_zoo_labels_do_not_overlap():
         e.latency_ms = float(ms)
     for kind in ("ops", "latency"):
         lay = Z.label_layout(es, kind)
-        if kind == "ops":
-            assert all(lay["pos"])  # torchvision's numbers: every model labelled beside its bubble
+        if kind == "ops":  # placed for a projector's type: at most two labels have no room (they go to the legend)
+            assert sum(not p for p in lay["pos"]) <= 2
         texts = [e.label for e in lay["shown"]]
         bx = [b for b in L.boxes(lay["x"], [e.top1 for e in lay["shown"]], texts, lay["pos"], log_x=True,
-                                 width=Z.ZOO_W, height=Z.ZOO_H, font=14, x_range=lay["x_range"],
-                                 y_range=lay["y_range"]) if b]
+                                 width=Z.ZOO_W, height=Z.ZOO_H, font=L.PRESENT_FONT, x_range=lay["x_range"],
+                                 y_range=lay["y_range"], sizes=[0.6 * s for s in lay["sizes"]]) if b]
         for i, a in enumerate(bx):
             assert a[0] >= 0 and a[2] <= Z.ZOO_W and a[1] >= 0 and a[3] <= Z.ZOO_H  # not clipped
             assert all(L._overlap(a, b) == 0 for b in bx[i + 1:])
