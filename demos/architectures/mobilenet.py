@@ -165,5 +165,5 @@ def figure_shares(results: dict) -> dict:
         data.append({"type": "bar", "x": x, "y": y, "name": k, "marker": {"color": colors[k]},
                      "hovertemplate": k + ": %{y:.1f} %<extra></extra>"})
     layout = {"barmode": "stack", "yaxis": {"title": {"text": "% of the network"}, "range": [0, 100]},
-              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}, "margin": {"t": 110}}
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, "margin": {"t": 70, "b": 110}}
     return figure(data, layout, "Where MobileNet's operations, parameters and time go", height=460)
