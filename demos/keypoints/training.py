@@ -99,30 +99,27 @@ def train(model: KeypointNet, images, keypoints, steps: int = 1500, batch: int =
 
 
 @torch.no_grad()
+def predict_outputs(model: KeypointNet, images: np.ndarray, batch: int = 64) -> dict[str, torch.Tensor]:
+    """Run the model on uint8 images in batches; every output it gives (see ``KeypointNet.forward``), on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    parts: dict[str, list[torch.Tensor]] = {}
+    for i in range(0, len(images), batch):
+        for k, v in model(to_tensor(images[i:i + batch]).to(device)).items():
+            parts.setdefault(k, []).append(v.cpu())
+    return {k: torch.cat(v) for k, v in parts.items()}
+
+
 def predict_heatmaps(model: KeypointNet, images: np.ndarray, batch: int = 64):
     """Run the model on uint8 images; returns (coords (N, K, 2) input px, heatmaps or None)."""
-    model.eval()
-    device = next(model.parameters()).device
-    coords, hms = [], []
-    for i in range(0, len(images), batch):
-        out = model(to_tensor(images[i:i + batch]).to(device))
-        coords.append(out["coords"].cpu())
-        if "heatmaps" in out:
-            hms.append(out["heatmaps"].cpu())
-    return torch.cat(coords), (torch.cat(hms) if hms else None)
+    out = predict_outputs(model, images, batch)
+    return out["coords"], out.get("heatmaps")
 
 
-@torch.no_grad()
 def predict_simcc(model: KeypointNet, images: np.ndarray, batch: int = 64):
     """Run a SimCC model on uint8 images; returns its x and y bin logits, (N, K, W·k) and (N, K, H·k)."""
-    model.eval()
-    device = next(model.parameters()).device
-    xs, ys = [], []
-    for i in range(0, len(images), batch):
-        out = model(to_tensor(images[i:i + batch]).to(device))
-        xs.append(out["simcc_x"].cpu())
-        ys.append(out["simcc_y"].cpu())
-    return torch.cat(xs), torch.cat(ys)
+    out = predict_outputs(model, images, batch)
+    return out["simcc_x"], out["simcc_y"]
 
 
 def decode_all(model: KeypointNet, heatmaps: torch.Tensor, decoder: str, beta: float | None = None,
