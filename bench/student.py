@@ -44,6 +44,8 @@ class Session:
         """Start the events together, read the session's stream until each has completed; per event, the error
         message (None on success)."""
         events = {}
+        t0 = time.perf_counter()
+        self.waited: list[float | None] = [None] * len(jobs)  # per event: seconds in the queue before it started
         for fn, data in jobs:
             r = self.http.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": self.hash,
                                                                "event_data": None, "trigger_id": None})
@@ -53,6 +55,10 @@ class Session:
         pending = set(events)
         with self.http.stream("GET", "/gradio_api/queue/data", params={"session_hash": self.hash}) as s:
             for line in s.iter_lines():
+                if line.startswith("data:") and '"process_starts"' in line:
+                    eid = json.loads(line[5:]).get("event_id")
+                    if eid in events:
+                        self.waited[events[eid]] = time.perf_counter() - t0
                 if not line.startswith("data:") or '"process_completed"' not in line:
                     continue
                 msg = json.loads(line[5:])

@@ -3,7 +3,7 @@
 Why: the server's own process runs Gradio, the HTTP server and every handler under one interpreter lock; a quick
 view (numpy and plotly-as-dicts, mostly Python) holds that lock while it computes, so a class's clicks queued
 behind one core while the other idled. Here a quick view runs in one of ``KPLAB_QUICK_WORKERS`` processes (on a
-CPU; 0, the default, turns the pool off): it decodes its inputs, computes, and serializes its figures to JSON there; the
+CPU; 0 turns the pool off): it decodes its inputs, computes, and serializes its figures to JSON there; the
 server only checks the inputs against their records (before the call), passes bytes along and sends them.
 
 - Same results: a worker runs the view's raw function with the arguments the records checked, and returns its
@@ -21,11 +21,12 @@ server only checks the inputs against their records (before the call), passes by
 On ZeroGPU (``spaces.GPU`` owns the device and its processes) and on a GPU machine, quick views stay in the
 server's process: :func:`wanted` is False there.
 
-Off by default (``KPLAB_QUICK_WORKERS=2`` turns it on): measured in one sitting on the shared 2-core machine this lab
-is built on, 40 students + 2 long runs (``python -m bench classload``), quick clicks were slower with the pool (p50
-1.47 s, p95 4.53 s) than in the server's process (0.59 s, 1.57 s): the whole process tree got 0.5-0.7 cores, so
-there was no idle core to gain and the pool only added its transfers and a second copy of every cache. It is meant
-for a machine whose second core is free (a Space's own 2 vCPUs); measure there before turning it on.
+On by default on a CPU with two or more cores (2 workers; ``KPLAB_QUICK_WORKERS=0`` turns it off). Measured in one
+sitting on this 2-core machine while it was otherwise idle (``python -m bench classload``, 40 students + 2 long runs;
+README's class-load section has the full table): quick clicks p50 0.12 s / p95 0.39 s with the pool against 0.34 s /
+1.61 s without it, and opening the page 0.30 s against 7.26 s. On the same machine shared with other heavy work (load
+average 15-20) the pool had been slower (p95 4.5 s vs 1.6 s): with no idle core to gain it only adds its transfers and
+a second copy of every cache, so a machine that is already saturated by other tenants should turn it off.
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ LOST = ("The process computing this panel stopped before it finished, twice; it 
         "Try the control again.")
 
 
+DEFAULT = "2" if (os.cpu_count() or 1) >= 2 else "0"  # one worker per core: the server process waits, they compute
+
+
 def size() -> int:
-    """How many quick workers: ``KPLAB_QUICK_WORKERS`` (default 0: off, see above), 0 on ZeroGPU or a GPU."""
+    """How many quick workers: ``KPLAB_QUICK_WORKERS`` (default 2 where the CPU has two cores or more, see above), 0
+    on ZeroGPU or a GPU."""
     import torch
 
     from . import gpu
@@ -61,7 +66,7 @@ def size() -> int:
     if (gpu.ON_ZERO_GPU or getattr(gpu, "ZERO_GPU", False) or torch.cuda.is_available()
             or (mps is not None and mps.is_available())):
         return 0
-    return max(0, int(os.environ.get("KPLAB_QUICK_WORKERS", "0")))
+    return max(0, int(os.environ.get("KPLAB_QUICK_WORKERS", DEFAULT)))
 
 
 def wanted() -> bool:
