@@ -6,8 +6,12 @@ docstrings are what an assistant reads when it calls these endpoints as MCP tool
 
 from __future__ import annotations
 
+import base64
+
 import demos.keypoints as kp
-from demos.common.params import Choice, Param, takes
+from demos.common.errors import UserInputError
+from demos.common.images import load_image
+from demos.common.params import Choice, Opaque, Param, takes
 
 from . import bias, grouping, jitter
 
@@ -92,6 +96,59 @@ def jitter_run(j_model, joint, speed, frames, seed) -> dict:
     j = kp.JOINTS.index(joint)
     return {"tracks": jitter.figure_tracks(res, j), "frames": jitter.figure_frames(res, j),
             "text": jitter.summary(res, j) + "\n\n" + jitter.table(res)}
+
+
+# -- jitter from the webcam, as a stream ------------------------------------------------------------------------
+
+FRAME = Opaque("frame")
+HISTORY = Opaque("history")
+STREAM_EVERY = 0.25  # seconds between two frames the page sends (none while the last one is being computed)
+STREAM_LIMIT_S = 30  # server time one recording may take (then press record again: a new history after a pause)
+STREAMS = 4  # webcam streams computed at once (each about 0.25 of a core at 4 frames a second); more wait in line
+CAMERA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}  # the page asks the camera for this size
+MAX_FRAME_PIXELS = 1920 * 1440  # larger frames are refused before decoding
+NO_FRAME = "No camera frame arrived: allow this page to use the camera, then press the webcam's record button."
+BROKEN_FRAME = "This camera frame could not be read as an image; the figures keep the frames before it."
+
+
+def _camera_frame(frame):
+    """The frame as an RGB image: a ``data:`` URL (what the page streams), a path, bytes or an array."""
+    if frame is None:
+        raise UserInputError(NO_FRAME, outputs={"text": NO_FRAME})
+    if isinstance(frame, str) and frame.startswith("data:"):
+        try:
+            frame = base64.b64decode(frame.split(",", 1)[1], validate=True)
+        except (IndexError, ValueError):
+            raise UserInputError(BROKEN_FRAME, outputs={"text": BROKEN_FRAME}) from None
+    try:
+        return load_image(frame, max_pixels=MAX_FRAME_PIXELS)
+    except UserInputError as e:
+        raise UserInputError(f"{e} {BROKEN_FRAME}", outputs={"text": f"{e} {BROKEN_FRAME}"}) from None
+
+
+# Seconds per frame with one torch thread, 640 x 480 JPEG frames as the page streams them, 60 frames of history:
+# median 17-21 ms (heatmap-s4) and 19-23 ms (integral-s4), p90 21-36 ms, on a 2-core machine shared with other work;
+# the forward pass alone was about half of it (9-11 ms). A quick view: never a ZeroGPU request.
+@takes(FRAME, J_MODEL, JOINT, HISTORY, seconds=0.025)
+def jitter_webcam(frame, j_model, joint, history) -> dict:
+    """One webcam frame of a stream: the model runs once on it, every decoder reads its maps, and the frame joins the
+    session's history (the last 60 frames); each decoder's jitter of one joint over that history, with no truth (the
+    change of velocity from one frame to the next).
+
+    Args:
+        frame: the camera frame (a data: URL, an image path or an array)
+        j_model: the name of a bundled model with heatmaps
+        joint: the joint whose tracks are drawn
+        history: the frames so far (the stream's state; None starts a new one)
+    Returns:
+        tracks: a plotly figure of the joint's x and y (camera px) over the last frames, one line per decoder
+        text: Markdown stating the lowest jitter and arg-max against soft-argmax only beyond the spread over the two halves of the frames, arg-max's jumps in whole cells, whether the frame looks unlike the training renders, and the table of jitters
+        history: the updated history, to send with the next frame
+    """
+    img = _camera_frame(frame)
+    hist = jitter.camera_step(j_model, img, history)
+    j = kp.JOINTS.index(joint)
+    return {"tracks": jitter.figure_camera(hist, j), "text": jitter.camera_summary(hist, j), "history": hist}
 
 
 # -- bottom-up against top-down ----------------------------------------------------------------------------------
