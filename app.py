@@ -17,8 +17,14 @@ import os
 import threading
 from pathlib import Path
 
-import gradio as gr
-from starlette.middleware import Middleware
+# Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for its monitoring summary
+# (read only by its /monitoring page): the cost of a click grew with every click of the class. A table of the last
+# 1,000 events, rebuilt every 500 events, keeps that summary and bounds its cost (bench/classload.py, #29).
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "500")
+
+import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from demos.common import files, pool, sessions, ui, worker
 from demos.common.gpu import ON_ZERO_GPU

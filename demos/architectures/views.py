@@ -157,7 +157,7 @@ def blocks(c, size, groups, g) -> dict:
 
 
 @takes(CHANNELS, SIZE, GROUPS, SHUFFLE_G,
-       seconds=lambda c, size, **_: 0.5 + 12 * (c * size / (512 * 56)) ** 2)
+       seconds=lambda c, size, **_: 0.3 + 7.4 * (c * size / (512 * 56)) ** 2)  # bench worst: 7.7 s at 512 x 56, 0.8 s at 256 x 28
 def blocks_latency(c, size, groups, g, report=None) -> dict:
     """Times every building block at batch 1 on this device (median of 5 runs) for C channels on a size x size input, with its parameters and MACs.
     Returns:
@@ -208,7 +208,7 @@ def separable(kind, index, cin, cout, conv_size) -> dict:
 
 # three seeds as one grouped network at batch 16, against one seed at batch 32 (the old view, 3.3 ms per layer and
 # step) in the same sittings: 0.66x (6 x 50 steps; 3.1x at batch 32), so about 4 ms per layer and step
-@takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 0.004 * depth * steps)
+@takes(DEPTH, SKIP_STEPS, seconds=lambda depth, steps, **_: 1 + 0.003 * depth * steps)  # bench worst: 30 x 160 14.8 s, 30 x 150 13.8 s
 def skip_connections(depth, steps, report=None):
     """Trains a plain and a residual network of the given depth side by side (three seeds each); yields a dict every few steps.
     Returns:
@@ -226,9 +226,7 @@ def _compression(n: int):
     return pruning.sweep(kp.model_for("compression").name, n) + pruning.dynamic_int8_regression(n)
 
 
-# 14 s alone before the seeds (bench worst); the same evaluations now, on three thirds of the held-out set: 84 s in
-# the sitting above (7 to 14 s at its load factors)
-@takes(seconds=15)
+@takes(seconds=17)  # python -m bench worst on the idle machine, one torch thread, fresh process: 17.5 s
 def compression(report=None) -> dict:
     """Pruning by several criteria and sparsities, and quantization (with dynamic int8 of the regression model), scored on held-out images over three seeds.
     Returns:
@@ -244,9 +242,7 @@ def compression(report=None) -> dict:
 
 
 
-# 67 s in a sitting where the old pruning sweep (14 s alone) took 143 s and the old Deep Compression (2.9 s alone)
-# 17.7 s: a load factor of 6 to 10 gives 7 to 11 s
-@takes(seconds=9)
+@takes(seconds=16)  # python -m bench worst on the idle machine, one torch thread, fresh process: 16.0 s
 def pruning_fine_tuned(report=None) -> dict:
     """Channel pruning by several criteria, each followed by fine-tuning, measured over seeds.
     Returns:
@@ -317,7 +313,7 @@ def mobilenet_counts() -> dict:
 
 
 # 11.3 s at a load factor of 10 to 16 (one torch thread): about a second alone
-@takes(seconds=1.2)
+@takes(seconds=0.7)  # bench worst: 0.6 s
 def mobilenet_profile(report=None) -> dict:
     """Times every layer of MobileNet V1 and V2 on this device and shows where the time goes beside the counts.
     Returns:

@@ -23,8 +23,8 @@ LR = Param("lr", "SGD learning rate", 0.001, 1, 0.1, 0.001)
 WD = Param("wd", "λ (weight decay)", 0, 1, 0.05, 0.005)
 WD_EPOCHS = Param("wd_epochs", "epochs", 100, 400, 300, 50, integer=True)
 # measured per-net-epoch costs on the 2-core CPU (see the commit that set them)
-OVERFIT_S_PER_EPOCH = 0.044  # nine nets: p = 0, 0.2, 0.5 from three seeds, with their validation passes
-WD_S_PER_EPOCH = 0.0058  # one net; the comparison trains 2 x 3, the search up to C.MATCH_RUNS more
+OVERFIT_S_PER_EPOCH = 0.022  # bench worst, idle, one torch thread: 500 epochs 11.8 s, 600 14.5 s  # nine nets: p = 0, 0.2, 0.5 from three seeds, with their validation passes
+WD_S_PER_EPOCH = 0.0022  # bench worst, idle: 300 epochs 6.6 s, 400 epochs with lambda 1: 8.7 s  # one net; the comparison trains 2 x 3, the search up to C.MATCH_RUNS more
 
 
 @takes(P, SEED, MASKS)

@@ -36,8 +36,10 @@ GROUPS = Choice("groups", "GroupNorm groups G (divides C = 8)", tuple((str(g), g
 LR = Param("lr", "SGD learning rate (momentum 0.9)", 0.01, 1, 0.1, 0.01)
 LIVE_STEPS = Param("steps", "steps", 50, 400, 300, 10, integer=True)
 # measured costs on the 2-core CPU (bench/worst.py; see the measurements in the commit that set them)
-LIVE_S_PER_STEP = 0.05  # nine nets (three normalizations x three seeds), batch 16
-BS_SECONDS = 17
+# python -m bench worst on the idle machine, one torch thread as in the long-run worker, fresh process: 300 steps
+# 10.7 s, 400 steps 12.3 s; the batch-size experiment 27.9 s
+LIVE_S_PER_STEP = 0.03  # nine nets (three normalizations x three seeds), batch 16
+BS_SECONDS = 28
 
 
 @takes(SOURCE, BATCH, CHANNEL, GAMMA, BETA, STEP, SHOW_ALL)
