@@ -13,7 +13,7 @@ from . import views as V
 TAB_ID = "beyond"
 TITLE = "Beyond"
 SUMMARY = ("Debias-IPR removes soft-argmax's pull to the centre; jitter of each decoder on a figure moving 0.1 px "
-           "per frame; bottom-up grouping against top-down crops as figures are added.")
+           "per frame, and live from your webcam; bottom-up grouping against top-down crops as figures are added.")
 INTRO = """
 **Three questions students ask after this lecture, answered by measurement.** Soft-argmax is pulled toward the
 map's centre: Gu et al. (ICCV 2021) remove the pull in closed form (Debias-IPR). A pose tool's joints shake on a
@@ -56,6 +56,26 @@ def build():
                                elem_id="by-jitter-frames")
     ui.long_run(j_go, j_stop, V.jitter_run, j_in, {"tracks": j_tracks, "frames": j_frames, "text": j_text},
                 api_name="jitter")
+
+    gr.Markdown(f"#### The same from your webcam, as a stream (a frame every {V.STREAM_EVERY:g} s, the last "
+                f"{V.jitter.KEEP} frames, {V.STREAM_LIMIT_S} s per recording; model and joint from the controls above)")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            cam = ui.WebcamFrame(sources=["webcam"], streaming=True, label="Webcam", elem_id="by-cam", height=240,
+                                 webcam_options=gr.WebcamOptions(constraints=V.CAMERA))
+            gr.Markdown("Press record under the picture, hold a printed or phone-displayed example figure (the "
+                        "Keypoints tab's examples) upright in front of the camera, and move it slowly sideways.",
+                        elem_id="by-cam-hint")
+        with gr.Column(scale=3):
+            w_tracks = gr.Plot(placeholder("Record from the webcam: each decoder's x and y of the joint, frame by "
+                                           "frame.", height=470), label="Webcam tracks", elem_id="by-cam-tracks")
+            w_text = gr.Markdown(elem_id="by-cam-text")
+    w_hist = gr.State(None)
+    # a stream is not an API endpoint: its input is the page's live camera and the session's history (see README)
+    ui.on([cam.stream], V.jitter_webcam, [cam, j_in[0], j_in[1], w_hist],
+          {"tracks": w_tracks, "text": w_text, "history": w_hist}, api_name="jitter_webcam", api_visibility="private",
+          stream_every=V.STREAM_EVERY, time_limit=V.STREAM_LIMIT_S, concurrency_limit=V.STREAMS,
+          concurrency_id="webcam", show_progress="hidden")
 
     gr.Markdown("### Several figures: bottom-up grouping against top-down crops")
     with gr.Row():

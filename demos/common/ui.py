@@ -82,6 +82,20 @@ class ImagePath(_RawValue, gr.Image):
         return None if payload is None else getattr(payload, "path", payload)
 
 
+class WebcamFrame(_RawValue, gr.Image):
+    """A streaming webcam image (``sources=["webcam"], streaming=True``) whose handler receives each frame as the page
+    sent it: a ``data:`` URL (the page streams JPEG frames that way), else the file's path; the view decodes it with
+    ``load_image``, so a frame Gradio could not decode gets the view's sentence instead of Gradio's error."""
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        url = payload.get("url") if isinstance(payload, dict) else getattr(payload, "url", None)
+        if isinstance(url, str) and url.startswith("data:"):
+            return url
+        return payload.get("path") if isinstance(payload, dict) else getattr(payload, "path", payload)
+
+
 def widget(rec, **kw):
     """The Gradio input for a parameter record: its label, range, default, step and help. The component keeps
     its record's key, so ``on`` can check that a view is wired to the inputs its records name."""
@@ -505,4 +519,4 @@ def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_nam
 HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)
 
 __all__ = ["widget", "on", "handler", "friendly", "first_view", "load_first_views", "warm_first_views", "warm_up", "serialized", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
-           "ImagePath", "UserInputError", "Opaque"]
+           "ImagePath", "WebcamFrame", "UserInputError", "Opaque"]

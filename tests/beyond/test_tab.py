@@ -47,3 +47,19 @@ def test_every_view_says_what_it_returns():
 
 def test_the_tab_is_a_topic_of_the_app():
     assert "beyond" in app.TOPICS
+
+
+def test_the_webcam_stream_is_bounded_quick_and_kept_out_of_the_api():
+    from demos.common import ui
+
+    demo = build(tab)
+    fns = {f.api_name: f for f in demo.fns.values()}
+    f = fns["jitter_webcam"]
+    assert f.connection == "stream" and f.stream_every == V.STREAM_EVERY and f.time_limit == V.STREAM_LIMIT_S
+    assert f.concurrency_limit == V.STREAMS and f.api_visibility == "private"
+    assert V.jitter_webcam.quick  # runs where the server is, never asks ZeroGPU for a slot
+    cams = [b for b in demo.blocks.values() if isinstance(b, ui.WebcamFrame)]
+    assert len(cams) == 1 and cams[0].streaming and cams[0].sources == ["webcam"]
+    assert cams[0].webcam_options.constraints == V.CAMERA
+    # model and joint come from the rendered jitter's own dropdowns: one record each, one widget each
+    assert [getattr(c, "kplab_key", None) for c in f.inputs[1:3]] == ["j_model", "joint"]
