@@ -77,9 +77,12 @@ body.kplab-present #kplab-header { gap: 0.6rem !important; flex-wrap: nowrap !im
 body.kplab-present #kplab-header > * { flex: 0 0 auto !important; min-width: 0 !important; white-space: nowrap; }
 body.kplab-present #kplab-header > :first-child { flex: 1 1 auto !important; overflow: hidden; }
 body.kplab-present #kplab-header label, body.kplab-present #kplab-header button { padding-top: 2px; padding-bottom: 2px; }
-body.kplab-present #kplab-header h1 { font-size: calc(1.1 * var(--kp-t)) !important; }
-body.kplab-present #kplab-header .kplab-title { min-width: 0; }
-body.kplab-present #kplab-header h1 { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+/* the title in the body's size (bold) and closer to the device badge: whole on one line at 1280 px */
+body.kplab-present #kplab-header h1 { font-size: var(--kp-t) !important; }
+body.kplab-present #kplab-header .kplab-title { min-width: 0; gap: 0.6rem !important; }
+/* the title breaks between words (two balanced lines) where the header's row has no room for it on one */
+body.kplab-present #kplab-header h1 { flex: 0 1 auto; min-width: 0; white-space: normal !important;
+    text-wrap: balance; line-height: 1.1; }
 body.kplab-present #kplab-device { flex: 0 0 auto; }
 body.kplab-present #kplab-device { font-size: var(--kp-t) !important; padding: 0 0.4rem !important; }
 body.kplab-present [data-testid=block-info] { white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
@@ -91,7 +94,10 @@ body.kplab-present .kplab-intro p { display: inline; }
 body.kplab-present .kplab-intro::after { content: ""; }
 body.kplab-present .info-text { display: none; }
 body.kplab-present .block.kplab-titled > label[data-testid=block-label] { display: none; }
-body.kplab-present input[data-testid=number-input] { height: auto !important; line-height: 1.3; }
+/* a slider's number box as wide and as high as the digits it holds (Gradio's box is 24 px high and hides the rest) */
+body.kplab-present input[data-testid=number-input] { height: auto !important; line-height: 1.3;
+    field-sizing: content !important; min-width: 2.5ch !important; }
+body.kplab-present .tab-like-container:has(> input[data-testid=number-input]) { height: auto !important; }
 /* the head race's verdict and table are its point: above its figures on a projector */
 body.kplab-present #race-text { order: -1; }
 """

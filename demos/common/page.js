@@ -171,6 +171,7 @@
     }
     (gd.closest(".block") || gd).classList.toggle("kplab-titled", hasTitle); // presentation mode hides the block's label: the title says it
     L.__kplab = h;
+    L.__kplabW = Math.round(gd.getBoundingClientRect().width); // drawn for this width (0: drawn while hidden)
     return L;
   }
 
@@ -256,8 +257,13 @@
         continue;
       }
       if (!force && now) {
+        // redrawn when its height no longer fits, or when it is now shown at another width than it was drawn for
+        // (a figure in an inner tab is drawn while hidden; its titles and legend rows depend on its width)
         const T = (o.layout.template && o.layout.template.layout) || {};
-        if (Math.abs(heightFor(gd, first(o.layout.height, T.height, 450)) - now) <= 8) continue;
+        const sameW = Math.abs(gd.getBoundingClientRect().width - (gd.layout.__kplabW || 0)) <= 8
+          || (gd.__kplabWidthRedraws || 0) >= 3; // (a width that keeps changing, a scroll bar coming and going: 3 tries)
+        if (sameW && Math.abs(heightFor(gd, first(o.layout.height, T.height, 450)) - now) <= 8) continue;
+        if (!sameW) gd.__kplabWidthRedraws = (gd.__kplabWidthRedraws || 0) + 1;
       }
       const data = clone(o.data);
       window.Plotly.react(gd, data, scaled(gd, clone(o.layout), data), o.config);

@@ -286,11 +286,13 @@ def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
     y0, y1 = max(0, cy - r), min(H, cy + r + 1)
     window = m[y0:y1, x0:x1]
     top = float(window.max()) if window.size else 1.0
-    # two labels, at the ends: the colour bar stays readable however many rows the decoders' legend takes
+    # the colour bar (two labels, at its ends) and the marks' legend share the right margin: the bar in its top
+    # fifth, the legend (one short name a row) under it, so the zoomed map keeps the panel's height
     data = [{"type": "heatmap", "z": window, "x": np.arange(x0, x1) + 0.5, "y": np.arange(y0, y1) + 0.5,
              "colorscale": "Viridis", "zmin": 0.0, "zmax": top,
-             "colorbar": {"title": {"text": "p"}, "thickness": 14, "tickmode": "array", "tickvals": [0.0, top],
-                          "ticktext": ["0", f"{top:.2g}"]},
+             "colorbar": {"thickness": 14, "tickmode": "array", "tickvals": [0.0, top],
+                          "ticktext": ["p = 0", f"p = {top:.2g}"], "len": 0.2, "lenmode": "fraction",
+                          "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"},
              "hovertemplate": "cell (%{x}, %{y}): p = %{z:.3f}<extra></extra>"}]
     grid = {"color": "rgba(255,255,255,0.6)", "width": 1}
     shapes = ([{"type": "line", "x0": v, "x1": v, "y0": y0, "y1": y1, "line": grid} for v in range(x0, x1 + 1)] +
@@ -299,20 +301,26 @@ def zoom_figure(pred: Prediction, joint: int) -> go.Figure:
     if pred.truth is not None and not pred.map_coords:
         marks.append(("truth", pred.truth[joint] / st))
     for d, p in marks:
-        data.append({"type": "scatter", "x": [float(p[0])], "y": [float(p[1])], "mode": "markers", "name": LABELS[d],
+        data.append({"type": "scatter", "x": [float(p[0])], "y": [float(p[1])], "mode": "markers", "name": _short(d),
                      "hovertemplate": "(%{x:.2f}, %{y:.2f}) heatmap px<extra>" + LABELS[d] + "</extra>",
                      "marker": {"size": 16, "color": DECODER_COLORS[d], "symbol": DECODER_SYMBOLS[d],
                                 "line": ({"color": "white", "width": 2} if d != "truth"
                                          else {"width": 3, "color": "black"})}})
+    cell = f"heatmap px<br>(cell = {st:g}×{st:g} input px)" if not pred.map_coords else "cells of the 56×56 box map"
     layout = {"shapes": shapes,
-              "xaxis": {"range": [x0, x1], "title": {"text": "x (heatmap px)"}, "showgrid": False,
+              "xaxis": {"range": [x0, x1], "title": {"text": cell}, "showgrid": False,
                         "dtick": 1 if x1 - x0 <= 10 else 2},
-              "yaxis": {"range": [y1, y0], "title": {"text": "y (heatmap px)"}, "showgrid": False, "scaleanchor": "x",
-                        "dtick": 1 if y1 - y0 <= 10 else 2},
-              "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-              "margin": {"l": 60, "r": 20, "t": 60, "b": 170}}
-    cell = f"cells of {st:g}×{st:g} input px" if not pred.map_coords else "cells of the 56×56 box map"
-    return figure(data, layout, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}: {cell}", height=620)
+              "yaxis": {"range": [y1, y0], "showgrid": False, "scaleanchor": "x", "dtick": 1 if y1 - y0 <= 10 else 2},
+              "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 0, "yanchor": "bottom",
+                         "tracegroupgap": 0},
+              "margin": {"l": 40, "r": 20, "t": 60, "b": 60}}
+    return figure(data, layout, f"Zoom on {pred.joint_names[joint].replace('_', ' ')}", height=520)
+
+
+def _short(name: str) -> str:
+    """A mark's name in the zoom's legend, short enough for one row beside the map (its hover names it in full):
+    the label without its parenthesis ("integral (soft-argmax)" -> "integral")."""
+    return {"argmax_quarter": "arg-max + ¼", "truth": "truth"}.get(name, LABELS[name].split(" (")[0])
 
 
 def joint_table(pred: Prediction) -> pd.DataFrame:
