@@ -207,7 +207,8 @@ def figure_frames(res: dict, joint: int):
 # frame as the page sent it), so a cell of the map is ``stride`` x the frame's shrink factor wide.
 
 KEEP = 60  # frames of history per session
-GAP_S = 2.0  # a pause longer than this between two frames starts a new history (a jump is not jitter)
+GAP_S = 5.0  # a pause longer than this between two frames starts a new history (a jump is not jitter); frames of
+# a stream came 0.1-1.2 s apart on a loaded 2-core machine
 MIN_FRAMES = 6  # fewest frames for a jitter number and its spread (two halves of at least two second differences)
 SHRINK = 2  # a frame is first shrunk by a whole factor to at most SHRINK x the model's input side (box average)
 
@@ -336,11 +337,11 @@ def unlike_sentence(history: dict) -> str:
     if share[-1] < limit:
         return ""
     what = "heatmap peaks" if history["head"] == "heatmap" else "peak probabilities"
-    return (f"The last frame looks unlike the training renders: its {what} (median over joints "
-            f"{history['peak'][-1]:.2f}) are lower than on {share[-1]:.0%} of {history['references']} held-out "
-            f"renders ({int((share >= limit).sum())} of the last {len(share)} frames were), so these tracks may follow "
-            "noise rather than a figure. What works: hold a printed or phone-displayed example figure (the Keypoints "
-            "tab's examples, demos/keypoints/examples/) upright in front of the camera, filling most of the picture.")
+    return (f"The last frame looks unlike the training renders ({what}, median over joints "
+            f"{history['peak'][-1]:.2f}, lower than on {share[-1]:.0%} of {history['references']} held-out renders; "
+            f"{int((share >= limit).sum())} of the last {len(share)} frames were), so these tracks may follow noise: "
+            "hold a printed or phone-displayed example figure (the Keypoints tab's, demos/keypoints/examples/) upright "
+            "in front of the camera, filling most of the picture.")
 
 
 def camera_summary(history: dict, joint: int) -> str:
@@ -381,7 +382,8 @@ def figure_camera(history: dict, joint: int):
                          "line": {"color": reg[d].colour, "width": 3, "shape": "hv" if d == "argmax" else "linear"},
                          "marker": {"symbol": reg[d].marker, "size": 6}})
     layout["xaxis"] |= {"showticklabels": False, "matches": "x2"}
-    layout["xaxis2"] |= {"title": {"text": "frame"}}
+    span = max(1, t[-1] - t[0]) if t else 1
+    layout["xaxis2"] |= {"title": {"text": "frame"}, "tick0": 0, "dtick": max(1, int(np.ceil(span / 6)))}
     layout["yaxis"] |= {"title": {"text": "x (camera px)"}}
     layout["yaxis2"] |= {"title": {"text": "y (camera px)"}}
     layout |= {"legend": {"orientation": "h", "y": -0.22, "x": 0}, "margin": {"l": 70, "r": 20, "t": 50, "b": 40},
