@@ -130,3 +130,27 @@ def test_the_argmax_floor_is_the_mean_distance_from_a_cells_centre():
 
     u = np.random.default_rng(0).random((200_000, 2)) - 0.5
     assert abs(np.hypot(u[:, 0], u[:, 1]).mean() - R.UNIFORM_CELL_MEAN) < 2e-3
+
+
+def test_readme_long_view_table_agrees_with_the_declared_costs():
+    """README's table of long views (bench/worst.py --readme): every long view has a row at its costliest setting;
+    each row's declared seconds are the code's declaration now (a changed declaration needs the bench rerun) and lie
+    within 1.5x of the time measured, which is under the 30 s bound."""
+    import re
+
+    from bench import worst as W
+
+    text = W.README.read_text(encoding="utf-8")
+    block = text[text.index(W.BEGIN):text.index(W.END)]
+    rows = {(m[1], m[2]): (float(m[3]), float(m[4])) for m in
+            re.finditer(r"^\| (\w+) \| (worst|default) \| [^|]* \| ([\d.]+) \| ([\d.]+) \|", block, flags=re.M)}
+    for module, view, kind, args in W.cases():
+        if kind == "worst":
+            assert (view, kind) in rows, f"README's long-view table lacks {view}: run python -m bench worst --readme"
+        if (view, kind) not in rows:
+            continue
+        measured, declared = rows[view, kind]
+        assert abs(declared - W.declared(module, view, args)) < 0.051, \
+            f"{view} ({kind}) declares {W.declared(module, view, args):.1f} s; README's table says {declared}: rerun the bench"
+        assert declared / 1.5 <= measured <= 1.5 * declared, f"{view} ({kind}): measured {measured} s, declared {declared} s"
+        assert measured < 30, f"{view} ({kind}) took {measured} s"
