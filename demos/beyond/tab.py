@@ -57,14 +57,15 @@ def build():
     ui.long_run(j_go, j_stop, V.jitter_run, j_in, {"tracks": j_tracks, "frames": j_frames, "text": j_text},
                 api_name="jitter")
 
-    gr.Markdown(f"#### The same from your webcam, as a stream (a frame every {V.STREAM_EVERY:g} s, the last "
-                f"{V.jitter.KEEP} frames, {V.STREAM_LIMIT_S} s per recording; model and joint from the controls above)")
+    gr.Markdown(f"#### From your webcam, as a stream: a frame every {V.STREAM_EVERY:g} s, the last {V.jitter.KEEP} "
+                "frames")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             cam = ui.WebcamFrame(sources=["webcam"], streaming=True, label="Webcam", elem_id="by-cam", height=240,
                                  webcam_options=gr.WebcamOptions(constraints=V.CAMERA))
             gr.Markdown("Press record under the picture, hold a printed or phone-displayed example figure (the "
-                        "Keypoints tab's examples) upright in front of the camera, and move it slowly sideways.",
+                        "Keypoints tab's examples) upright in front of the camera, and move it slowly sideways "
+                        f"({V.STREAM_LIMIT_S} s per recording; model and joint from the controls above).",
                         elem_id="by-cam-hint")
         with gr.Column(scale=3):
             w_tracks = gr.Plot(placeholder("Record from the webcam: each decoder's x and y of the joint, frame by "
