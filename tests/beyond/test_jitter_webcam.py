@@ -221,3 +221,15 @@ def test_unlike_sentence_only_for_a_frame_below_the_renders(shares, peak, head):
     if text:
         assert f"lower than on {share[-1]:.0%} of 128 held-out renders" in text
         assert f"; {int((share >= limit).sum())} of the last {len(share)} frames were)" in text
+
+
+def test_readme_and_docstring_state_the_streams_bounds_as_declared():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    para = readme.split("**Jitter from the webcam**", 1)[1].split("\n\n", 1)[0].replace("\n", " ")
+    for text in (f"a frame every {V.STREAM_EVERY:g} s", f"{V.STREAM_LIMIT_S} s per recording",
+                 f"{V.STREAMS} streams computed at once", f"the last {J.KEEP} frames",
+                 "{width}×{height} asked".format(**{k: v["ideal"] for k, v in V.CAMERA["video"].items()})):
+        assert text in para, text
+    assert f"the last {J.KEEP} frames" in " ".join(V.jitter_webcam.__doc__.split())
