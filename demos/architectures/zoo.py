@@ -116,7 +116,10 @@ def save_latency(device, lat: dict[str, float]) -> None:
     p.write_text(json.dumps(lat, indent=1))
 
 
-ZOO_W, ZOO_H = 640, 380  # the bubble chart's plotting area in px (half a row, 520 high, less margins)
+# The bubble chart's plotting area in px at presentation type (22 px at 1280x720, where the labels are placed for):
+# half a row less its margins, measured in Chromium (494 x 351 at 1280x720; 760 x 607 at 1920x1080, 507 x 405 in
+# 22 px type)
+ZOO_W, ZOO_H = 490, 345
 
 
 def label_layout(entries: list[Entry], x: str = "ops") -> dict:
@@ -147,14 +150,15 @@ def bubble(entries: list[Entry], x: str = "ops") -> go.Figure:
                         opacity=0.65, line=dict(color="black", width=1)),
             hovertemplate=(f"{e.label}<br>top-1 {e.top1:.1f} %<br>{e.gmacs_meta:.2f} GMACs<br>{e.params / 1e6:.1f} M "
                            f"params<br>" + (f"{e.latency_ms:.1f} ms" if e.latency_ms else "") + "<extra></extra>")))
+    # titles of one line at presentation type: the plotting area keeps the height the labels are placed for
     if x == "ops":
-        fig.update_xaxes(title_text="operations per image (G multiply-adds, log)", type="log")
-        title = "ImageNet top-1 vs operations (bubble area ∝ parameters)"
+        fig.update_xaxes(title_text="G multiply-adds per image (log)", type="log")
+        title = "Top-1 vs operations (area ∝ params)"
     else:
         fig.update_xaxes(title_text="measured latency, batch 1 (ms, log)", type="log")
-        title = "ImageNet top-1 vs measured latency on this device"
+        title = "Top-1 vs latency on this device"
     fig.update_xaxes(range=L.plotly_range(x_range, True))
-    fig.update_yaxes(title_text="top-1 accuracy (%)", range=L.plotly_range(y_range, False))
+    fig.update_yaxes(title_text="ImageNet top-1 (%)", range=L.plotly_range(y_range, False))
     return style(fig, title, height=520, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
 
 

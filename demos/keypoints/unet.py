@@ -220,18 +220,21 @@ def diagram_figure(model, arr: np.ndarray, result: dict, joint_name: str):
         if name == "input":
             traces.append({"type": "image", "z": arr, "xaxis": xa, "yaxis": ya,
                            "hoverinfo": "skip"})
-            label = f"input 3×{arr.shape[0]}×{arr.shape[1]}"
+            label = f"input<br>3×{arr.shape[0]}×{arr.shape[1]}"
         elif name == "head":
             if regression:
                 label = f"FC head → {2 * model.num_joints} numbers<br>(avg-pool to 4×4, two FC layers)"
             else:
                 z = result["heads"][ABLATIONS[0][0]]
                 traces.append(_map_trace(z, xa, ya, "Viridis"))
-                label = f"head: {joint_name} ({z.shape[0]}×{z.shape[1]})"
+                label = f"head: {joint_name}<br>({z.shape[0]}×{z.shape[1]})"
         else:
             c, h, w = shapes[name]
             traces.append(_map_trace(result["maps"][name], xa, ya) | ({"opacity": 0.3} if name in unused else {}))
-            label = f"{sides[name]} {_FRAC[lv]}: {c}×{h}×{w}" + ("<br>(computed, not used)" if name in unused else "")
+            # the two upper rows have a neighbour one column away: name and shape on two lines, so that neither
+            # label reaches the next at presentation type (22 px on a 1280 px screen); the bottom row has none
+            label = (f"{sides[name]} {_FRAC[lv]}:{'<br>' if lv < 16 else ' '}{c}×{h}×{w}"
+                     + ("<br>(computed, not used)" if name in unused else ""))
         notes.append({"text": label, "x": x0 + colw / 2, "y": y0 - 0.01, "xref": "paper", "yref": "paper",
                       "xanchor": "center", "yanchor": "top", "showarrow": False, "font": {"size": 13}})
         boxes[name] = (x0, y0, y1)
@@ -255,7 +258,7 @@ def diagram_figure(model, arr: np.ndarray, result: dict, joint_name: str):
                           "xref": "paper", "yref": "paper", "showarrow": False, "font": {"size": 13, "color": color},
                           "bgcolor": "rgba(255,255,255,0.85)"})
 
-    arrow("input", "enc4", "stem ÷4")
+    arrow("input", "enc4", "stem<br>÷4")
     arrow("enc4", "enc8", "")
     arrow("enc8", "enc16", "")
     if regression:

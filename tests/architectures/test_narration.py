@@ -397,8 +397,9 @@ def test_zoo_labels_do_not_overlap():
         e.latency_ms = float(ms)
     for kind in ("ops", "latency"):
         lay = Z.label_layout(es, kind)
-        if kind == "ops":  # placed for a projector's type: at most two labels have no room (they go to the legend)
-            assert sum(not p for p in lay["pos"]) <= 2
+        if kind == "ops":  # placed for a projector's type in the plotting area it gets there (490 x 345 px): at
+            # most three labels of the dense ResNet/ResNeXt/Inception cluster have no room (they go to the legend)
+            assert sum(not p for p in lay["pos"]) <= 3
         texts = [e.label for e in lay["shown"]]
         bx = [b for b in L.boxes(lay["x"], [e.top1 for e in lay["shown"]], texts, lay["pos"], log_x=True,
                                  width=Z.ZOO_W, height=Z.ZOO_H, font=L.PRESENT_FONT, x_range=lay["x_range"],

@@ -76,7 +76,7 @@ def test_ablation_of_unused_levels_changes_nothing():
 def test_the_view_draws_the_module_for_the_current_image():
     st = V.analyse_image(str(V.EXAMPLES / V.DEFAULT_EXAMPLE), "heatmap-s4", 20.0, ["argmax"], "l_wrist")["state"]
     out = V.inside_unet(st, "heatmap-s4", "l_ankle")
-    labels = " ".join(a["text"] for a in out["unet"].to_dict()["layout"]["annotations"])
+    labels = " ".join(a["text"].replace("<br>", " ") for a in out["unet"].to_dict()["layout"]["annotations"])
     assert "encoder 1/16: 96×8×8" in labels and "skip: 1×1 conv (96 ch), then +" in labels
     assert "head: l ankle (32×32)" in labels
     assert len(out["unet_ablation"].data) == len(unet.ABLATIONS)
