@@ -14,7 +14,6 @@ import importlib.util
 import inspect
 import logging
 import os
-import threading
 from pathlib import Path
 
 # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for its monitoring summary
@@ -279,12 +278,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)  # one line per rejected input; tracebacks only for real faults
-    # Launch, then warm up: launch checks that the page answers within 3 s, and a warm-up computing beside it on a
-    # busy 2-core machine made that check fail ("When localhost is not accessible ...") and the app exit.
-    demo.launch(server_name=a.host, server_port=a.port, prevent_thread_lock=True, **launch_kwargs())
+    # Warm up, then launch: the server accepts its first visitor with every first view computed and the quick
+    # workers ready, so a class opening the page never competes with start-up work (a warm-up beside the server
+    # also made launch's own 3 s check of the page fail on a busy 2-core machine, and the app exit).
     if not ON_ZERO_GPU:  # on ZeroGPU the first views compute inside GPU calls, which need a visitor's request
-        threading.Thread(target=warm_up, args=(demo,), name="kplab-warm", daemon=True).start()
-    demo.block_thread()
+        warm_up(demo)
+    demo.launch(server_name=a.host, server_port=a.port, **launch_kwargs())
 
 
 if __name__ == "__main__":
