@@ -108,6 +108,10 @@ def architectures(page):
     page.wait_for_function("document.querySelector('#arch-compress-table')?.innerText.includes('pruned')",
                            timeout=120_000)
     wait_plot(page, "arch-compress")
+    page.locator("#arch-deepcomp-run").click()  # a short run (2.5 s declared): its figure is measured after this
+    page.wait_for_function("document.querySelector('#arch-deepcomp-table')?.innerText.includes('Huffman')",
+                           timeout=120_000)
+    wait_plot(page, "arch-deepcomp")
 
 
 def race(page):
@@ -117,6 +121,10 @@ def race(page):
     wait_plot(page, "race-curves")
     assert page.locator("#race-curves .js-plotly-plot .scatterlayer .trace").count() >= 7
 
+
+# Tabs whose check above draws figures that need a run (the race, the pruning sweep, the mined cases, the live
+# training): tests/test_browser.py measures them in presentation mode on the same page afterwards.
+AFTER_RUN = ("race", "architectures", "bimodal", "normalization")
 
 CHECKS = {"race": race, "architectures": architectures, "keypoints": keypoints, "bimodal": bimodal, "normalization": normalization, "dropout": dropout,
           "selu": selu}
@@ -182,11 +190,102 @@ MEASURE = """() => {
   out.empty = [...document.querySelectorAll('.block[id]')].filter(vis)
     .filter(b => b.querySelector('[data-testid=plotly]') && !b.querySelector('.js-plotly-plot svg')).map(b => b.id);
   out.modebarStops = [...document.querySelectorAll('.modebar-btn')].filter(b => b.tabIndex >= 0).length;
+  // number boxes (a slider's, a number field's) that cut their digits: the text is wider than the box's room
+  const cv = document.createElement('canvas').getContext('2d');
+  out.numbers = [];
+  for (const i of [...document.querySelectorAll('input[type=number]')].filter(vis)) {
+    const cs = getComputedStyle(i);
+    cv.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight), w = cv.measureText(i.value).width;
+    const high = i.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom), em = parseFloat(cs.fontSize);
+    // the box itself inside whatever clips it (Gradio's slider box has a fixed height and hides what overflows)
+    const r = i.getBoundingClientRect();
+    let clip = null;
+    for (let a = i.parentElement; a && !a.classList.contains('block'); a = a.parentElement)
+      if (getComputedStyle(a).overflow !== 'visible') { clip = a.getBoundingClientRect(); break; }
+    const name = (i.closest('.block[id]') || {}).id || (i.closest('.block')?.innerText.trim().split('\\n')[0] || '?');
+    if (i.scrollWidth > i.clientWidth || w > room + 0.5)
+      out.numbers.push(`${name}: "${i.value}" is ${w.toFixed(0)} px wide in a box of ${room.toFixed(0)} px`);
+    else if (high < em - 0.5 || (clip && (r.top < clip.top - 0.5 || r.bottom > clip.bottom + 0.5 || r.right > clip.right + 0.5)))
+      out.numbers.push(`${name}: "${i.value}" (${em} px type) in a box ${high.toFixed(0)} px high`
+                       + (clip ? `, shown ${Math.max(r.top, clip.top).toFixed(0)}-${Math.min(r.bottom, clip.bottom).toFixed(0)} of ${r.top.toFixed(0)}-${r.bottom.toFixed(0)}` : ''));
+  }
+  // the header's title: whole (or wrapped between words), not cut
+  const h1 = document.querySelector('#kplab-header h1'), hd = document.querySelector('#kplab-header');
+  if (h1) out.header = {text: h1.innerText, cut: h1.scrollWidth > h1.clientWidth + 1 || h1.scrollHeight > h1.clientHeight + 1,
+                        bottom: hd.getBoundingClientRect().bottom};
+  // each figure's plotting area against its whole figure (what a legend or margins leave for the data)
+  out.areas = {};
+  for (const gd of gds) { const id = (gd.closest('.block[id]') || {}).id, fl = gd._fullLayout;
+    if (id && fl && fl._size) out.areas[id] = {plotH: fl._size.h, plotW: fl._size.w, figH: fl.height, figW: fl.width}; }
+  out.figures = gds.map(gd => (gd.closest('.block[id]') || {}).id).filter(Boolean);
   return out; }"""
 
 
-def measure_present(browser, url: str, tab: str, size: tuple[int, int]) -> dict:
-    """Open ``tab`` from its link in presentation mode at ``size`` and measure it (see MEASURE)."""
+# Every figure frame on screen shows a figure (a result or its placeholder) drawn at presentation size.
+FRAMES_READY = """() => { const vis = e => e && e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const frames = [...document.querySelectorAll('.block[id]')].filter(vis).filter(b => b.querySelector('[data-testid=plotly]'));
+  const gds = [...document.querySelectorAll('.js-plotly-plot')].filter(vis);
+  return document.body.classList.contains('kplab-present') && frames.every(f => f.querySelector('.js-plotly-plot svg text'))
+    && gds.every(g => g.layout && g.layout.__kplab && g.querySelector('svg text')); }"""
+
+# Figures behind a short run inside an inner tab (a few seconds on a 2-core CPU: demos/keypoints/views.py declares
+# 2 s and 5.5 s): pressed once the tab is open and measured with their result. {tab label: (button, the figure
+# whose placeholder ("Press ...") the result replaces)}
+SHORT_RUNS = {"Occlusion curve": ("#kp-curve-run", "kp-curve"),
+              "Inside the backbone (vs U-Net)": ("#kp-unet-run", "kp-unet")}
+
+
+def settle(page, timeout: int = 60_000) -> bool:
+    """Wait until every figure on screen is drawn at presentation size, and still is after the page's 1 s height
+    check and late events; False if that does not happen within ``timeout`` ms."""
+    try:
+        page.wait_for_function(FRAMES_READY, timeout=timeout)
+        page.wait_for_timeout(1500)
+        page.wait_for_function(FRAMES_READY, timeout=30_000)
+        return True
+    except Exception:  # noqa: BLE001 - reported by the caller as a figure that was not drawn
+        return False
+
+
+def merge(acc: dict, m: dict, where: str) -> dict:
+    """One tab's measurements over several states (its inner tabs opened in turn): the smallest type of each kind,
+    every problem once (named with the state it was seen in), the first screen's figure and header from the first."""
+    if not acc:
+        acc = {k: v for k, v in m.items()}
+        acc["figures"] = set(m["figures"])
+        acc["states"] = [where]
+        for key in ("overlaps", "broken", "empty", "numbers"):
+            acc[key] = [f"[{where}] {x}" for x in m[key]]
+        return acc
+    acc["states"].append(where)
+    for kind, v in m["type"].items():
+        if v is not None and (acc["type"].get(kind) is None or v["px"] < acc["type"][kind]["px"]):
+            acc["type"][kind] = {**v, "text": f"[{where}] {v['text']}"}
+    for key in ("overlaps", "broken", "empty", "numbers"):
+        seen = {x.split("] ", 1)[1] for x in acc[key]}
+        acc[key] += [f"[{where}] {x}" for x in dict.fromkeys(m[key]) if x not in seen]
+    acc["figures"] |= set(m["figures"])
+    acc["areas"] = {**m["areas"], **acc["areas"]}
+    acc["modebarStops"] = max(acc["modebarStops"], m["modebarStops"])
+    return acc
+
+
+def open_inner_tab(page, panel: str, label: str):
+    """Click the inner tab named ``label`` inside ``#panel`` (from Gradio's overflow menu when the bar folded it)."""
+    root = page.locator(f"#{panel}")
+    tab = root.get_by_role("tab", name=label, exact=True)
+    if tab.count() == 0:
+        root.get_by_role("button", name="More tabs").first.click()
+        tab = root.locator("button:visible", has_text=label)
+    tab.first.click()
+    page.wait_for_timeout(300)
+
+
+def measure_present(browser, url: str, tab: str, size: tuple[int, int], inner: tuple[str, ...] = ()) -> dict:
+    """Open ``tab`` from its link in presentation mode at ``size`` and measure it (see MEASURE); then open each of its
+    inner tabs (``inner``, their labels) in turn and measure what each shows, pressing the short runs of SHORT_RUNS.
+    Figures that no state drew are listed under "empty"; "figures" holds the ids of those measured."""
     w, h = size
     ctx = browser.new_context(viewport={"width": w, "height": h})
     page = ctx.new_page()
@@ -197,11 +296,41 @@ def measure_present(browser, url: str, tab: str, size: tuple[int, int]) -> dict:
         page.wait_for_function(PRESENT_READY, timeout=90_000)
         page.wait_for_timeout(2500)  # late load events and the 1 s height check have run
         page.wait_for_function(PRESENT_READY, timeout=30_000)
-        m = page.evaluate(MEASURE)
+        m = merge({}, page.evaluate(MEASURE), "on opening")
+        for label in inner:
+            selected = page.locator(f"#tab-{tab}").get_by_role("tab", name=label, exact=True)
+            if selected.count() and selected.first.get_attribute("aria-selected") == "true":
+                continue  # measured with the tab's first state
+            open_inner_tab(page, f"tab-{tab}", label)
+            if not settle(page):
+                m["empty"].append(f"[{label}] a figure was not drawn within a minute")
+            m = merge(m, page.evaluate(MEASURE), label)
+            if label in SHORT_RUNS:
+                button, plot = SHORT_RUNS[label]
+                page.locator(button).click()
+                page.wait_for_function("(id) => { const g = document.querySelector(`#${id} .js-plotly-plot`); "
+                                       "return g && g.textContent && !g.textContent.includes('Press'); }", arg=plot,
+                                       timeout=90_000)
+                if not settle(page):
+                    m["empty"].append(f"[{label}, run] a figure was not drawn within a minute")
+                m = merge(m, page.evaluate(MEASURE), f"{label}, after its run")
         m["errors"] = errors
         return m
     finally:
         ctx.close()
+
+
+def measure_here(page, size: tuple[int, int]) -> dict:
+    """The open page (a tab after its check ran its long runs) in presentation mode at ``size``: ticked on if it is
+    off, the window resized, measured once every figure on screen is redrawn (see MEASURE)."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    tick = page.locator("#kplab-present input")
+    if not tick.is_checked():
+        tick.check()
+    page.wait_for_timeout(600)  # the page redraws its figures 300 ms after a resize
+    if not settle(page):
+        raise AssertionError(f"figures not redrawn at {size} in presentation mode")
+    return page.evaluate(MEASURE)
 
 
 # -- the keyboard: one view per tab driven with keys only (focus, arrows, typing, Enter) ------------------------

@@ -111,6 +111,11 @@ def test_tab_opens_by_click_and_by_link(browser, app_url, mod):
             check(p.page)
         p.page.wait_for_timeout(300)
         screenshot(p.page, mod.TAB_ID)
+        if mod.TAB_ID in BC.AFTER_RUN:  # the figures its runs drew, in presentation mode at both sizes
+            for size, wh in SIZES.items():
+                m = BC.measure_here(p.page, wh)
+                assert not m["overlaps"], f"after the run, {size}: {len(m['overlaps'])} overlaps: {m['overlaps'][:12]}"
+                assert not m["numbers"], f"after the run, {size}: number boxes cut: {m['numbers'][:12]}"
         p.assert_clean()
     finally:
         p.ctx.close()
@@ -131,13 +136,32 @@ PRESENT_TABS = [m.TAB_ID for m in TOPICS if m.TAB_ID != "overview"]  # the overv
 _MEASURED: dict = {}
 
 
+def tab_tree(tab: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The labels of the inner tabs (gr.Tab inside the tab) and the elem_ids of the figures (gr.Plot) of a tab,
+    from the app's own block tree."""
+    import gradio as gr
+
+    root = next(b for b in app.demo.blocks.values() if isinstance(b, gr.Tab) and b.elem_id == f"tab-{tab}")
+    inner, plots = [], []
+
+    def walk(block):
+        for c in getattr(block, "children", None) or []:
+            if isinstance(c, gr.Tab):
+                inner.append(str(c.label))
+            elif isinstance(c, gr.Plot) and c.elem_id:
+                plots.append(c.elem_id)
+            walk(c)
+    walk(root)
+    return tuple(inner), tuple(plots)
+
+
 @pytest.fixture
 def measured(browser, app_url):
     """The presentation-mode measurements of a tab at a size (tests/browser_checks.MEASURE), one page load each,
-    shared by the rules below."""
+    shared by the rules below: on opening, then with each inner tab open in turn (its short runs pressed)."""
     def get(tab: str, size: str) -> dict:
         if (tab, size) not in _MEASURED:
-            _MEASURED[tab, size] = BC.measure_present(browser, app_url, tab, SIZES[size])
+            _MEASURED[tab, size] = BC.measure_present(browser, app_url, tab, SIZES[size], inner=tab_tree(tab)[0])
         return _MEASURED[tab, size]
     return get
 
@@ -172,9 +196,38 @@ def test_presentation_type_at_least_3_percent_of_the_screen(measured, tab, size)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tab", PRESENT_TABS)
 def test_presentation_no_overlapping_or_clipped_figure_text(measured, tab, size):
-    """Every figure on the tab: no two SVG text boxes of one figure overlap, none leaves its figure."""
+    """Every figure on the tab, inner tabs included: no two SVG text boxes of one figure overlap, none leaves its
+    figure; and every figure of the tab was measured (an inner tab not opened would leave its figures out)."""
     m = measured(tab, size)
     assert not m["overlaps"], f"{len(m['overlaps'])} overlaps: {m['overlaps'][:12]}"
+    missing = set(tab_tree(tab)[1]) - m["figures"]
+    assert not missing, f"figures never drawn in the states {m['states']}: {sorted(missing)}"
+    assert not m["empty"], f"empty figure frames: {m['empty']}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_number_boxes_show_every_digit(measured, tab, size):
+    """The number box beside each slider (and every number field) is wide enough for the digits it holds."""
+    m = measured(tab, size)
+    assert not m["numbers"], f"number boxes that cut their digits: {m['numbers'][:12]}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_presentation_header_title_whole(measured, size):
+    """The header's title is shown whole (wrapped between words if it must), not cut with an ellipsis."""
+    m = measured("keypoints", size)
+    h = m["header"]
+    assert not h["cut"], f"the title is cut: {h}"
+    assert h["bottom"] < 0.2 * m["H"], f"the header takes {h['bottom']:.0f} px of {m['H']}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_presentation_keypoint_zoom_is_mostly_map(measured, size):
+    """The keypoints tab's zoom panel: its legend and margins leave the plotting area (the zoomed map) at least
+    half of the panel's height."""
+    a = measured("keypoints", size)["areas"]["kp-zoom"]
+    assert a["plotH"] >= 0.5 * a["figH"], f"the zoomed map is {a['plotH']:.0f} px of the panel's {a['figH']:.0f} px"
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -684,7 +684,9 @@ def deep_compression_text(rows: list[dict], bits: int, n: int = 200, paper: dict
             "retrained here, so the error is what compression costs before fine-tuning.")
 
 
-PLOT_W, PLOT_H = 900, 330  # the pruning plot's plotting area in px (540 high, less margins), for placing labels
+# The pruning plot's plotting area in px at presentation type (22 px at 1280x720: a full row, 662 px high less its
+# two-line title, axis and legend rows), for placing labels; in the lab's own 13 px type the same placement has room
+PLOT_W, PLOT_H = 1050, 340
 
 
 def figure(rows: list[dict]) -> dict:
@@ -697,7 +699,7 @@ def figure(rows: list[dict]) -> dict:
     xs, ys = [r["size_kb"] for r in rows], [r["error_px"] for r in rows]
     x_range, y_range = L.padded(xs, False, 0.06), L.padded([max(y, 0.5) for y in ys], True, 0.12)
     texts = [r["setting"] for r in rows]
-    pos = L.place(xs, [max(y, 0.5) for y in ys], texts, log_y=True, width=PLOT_W, height=PLOT_H, font=13,
+    pos = L.place(xs, [max(y, 0.5) for y in ys], texts, log_y=True, width=PLOT_W, height=PLOT_H, font=L.PRESENT_FONT,
                   x_range=x_range, y_range=y_range)
     where = {id(r): p for r, p in zip(rows, pos)}
     colors = [PALETTE[0], PALETTE[3], PALETTE[7], PALETTE[2], PALETTE[4]]

@@ -78,12 +78,13 @@
       if (a.xref === "paper" && typeof a.x === "number" && typeof a.text === "string") {
         // a text wider than its room breaks between words (plotly would let it leave the figure)
         const x = Math.min(1, Math.max(0, a.x)), anchor = a.xanchor || "center";
-        let frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x);
+        let frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x), panel = 1;
         for (const key of Object.keys(L)) { // a panel's title: no wider than its panel
           const d = /^xaxis\d*$/.test(key) && get(L, `${key}.domain`);
-          if (d && d[0] - 1e-6 <= x && x <= d[1] + 1e-6) frac = Math.min(frac, d[1] - d[0]);
+          if (d && d[0] - 1e-6 <= x && x <= d[1] + 1e-6) panel = Math.min(panel, d[1] - d[0]);
         }
-        const w = wrapped(a.text, s, Math.max(0.25, frac) * (figWidth(gd) - 40));
+        // (a narrow panel's title breaks to the panel's width: six panels in a row have titles of 1/6 each)
+        const w = wrapped(a.text, s, (panel < 1 ? Math.min(frac, panel) : Math.max(0.25, frac)) * (figWidth(gd) - 40));
         a.text = w.text;
         lines = w.lines;
       }
@@ -125,15 +126,20 @@
     const items = (data || []).filter((d) => d.showlegend !== false && !["heatmap", "image", "contour"].includes(d.type)
       && (d.showlegend === true || d.name));
     const legendShown = L.showlegend === true || (L.showlegend !== false && items.length > 1);
+    // plotly lays a horizontal legend out in the plot area's width: on one row if every item fits, else in columns
+    // as wide as its widest item
+    const legendRows = () => {
+      const s = L.legend.font.size, width = figWidth(gd) - k * (m.l + m.r) - 20;
+      const ws = items.map((d) => 44 + 0.62 * s * String(d.name || "").length);
+      if (ws.reduce((a, b) => a + b, 0) <= width) return 1;
+      return Math.ceil(ws.length / Math.max(1, Math.floor(width / Math.max(...ws))));
+    };
+    let legendAbove = 0; // a legend above the plot (under the title) needs its rows' room in the top margin
+    if (legendShown && leg.orientation === "h" && typeof leg.y === "number" && leg.y >= 1 && leg.yanchor === "bottom") {
+      legendAbove = legendRows() * 1.4 * L.legend.font.size + 20;
+    }
     if (legendShown && leg.orientation === "h" && typeof leg.y === "number" && leg.y < 0) {
-      // plotly lays a horizontal legend out in the plot area's width
-      const s = L.legend.font.size, width = figWidth(gd) - k * (m.l + m.r) - 10;
-      let rows = 1, x = 0;
-      for (const d of items) {
-        const w = 44 + 0.62 * s * String(d.name || "").length;
-        if (x > 0 && x + w > width - 10) { rows += 1; x = 0; }
-        x += w;
-      }
+      const s = L.legend.font.size, rows = legendRows();
       const xa = Object.assign({}, T.xaxis || {}, L.xaxis || {});
       const axisRoom = (xa.showticklabels === false || xa.visible === false ? 6 : 1.5 * (get(L, "xaxis.tickfont.size") || t))
         + (get(xa, "title.text") ? 1.5 * (get(L, "xaxis.title.font.size") || t) : 0) + 12;
@@ -143,7 +149,8 @@
     }
     L.margin = Object.assign({}, L.margin || {}, {
       l: Math.round(m.l * k), r: Math.round(m.r * k), b: bottom,
-      t: hasTitle ? Math.round(1.3 * titleLines * titleSize + 1.4 * above + 0.6 * t + 14) : Math.round(Math.max(m.t, 10) * k),
+      t: Math.round(legendAbove) + (hasTitle ? Math.round(1.3 * titleLines * titleSize + 1.4 * above + 0.6 * t + 14)
+                                              : Math.round(Math.max(m.t, 10) * k)),
       autoexpand: true,
     });
     const h = heightFor(gd, first(L.height, get(T, "height"), 450));
