@@ -161,6 +161,7 @@ class TreeMeter(threading.Thread):
         self.last: dict[int, float] = {}
         self.peak_mb = 0.0
         self.pids: set[int] = set()
+        self.cmd: dict[int, str] = {}  # pid -> the module it runs (python -m demos.common.pool / .worker), or ""
         self.halt = threading.Event()
 
     def _tree(self) -> list[int]:
@@ -186,6 +187,12 @@ class TreeMeter(threading.Thread):
             cpu = (int(fields[11]) + int(fields[12])) / ticks
             self.first.setdefault(p, cpu if initial else 0.0)  # a process born during the run: all of its CPU
             self.last[p] = cpu
+            if p not in self.cmd:
+                try:
+                    args = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+                    self.cmd[p] = next((a.decode() for a in args if a.startswith(b"demos.common.")), "")
+                except OSError:
+                    self.cmd[p] = ""
             rss += _pss(p)
             self.pids.add(p)
         self.peak_mb = max(self.peak_mb, rss / 2**20)
@@ -204,8 +211,16 @@ class TreeMeter(threading.Thread):
         self.halt.set()
         self.join(5)
         self.sample()
+        wall = time.time() - self.t0
+        self.by_role: dict[str, float] = {}  # cores busy per kind of process: the server, quick workers, long runs
+        for p in self.last:
+            role = ROLES.get(self.cmd.get(p, ""), "server")
+            self.by_role[role] = self.by_role.get(role, 0.0) + (self.last[p] - self.first.get(p, 0.0)) / wall
         cpu = sum(self.last[p] - self.first.get(p, 0.0) for p in self.last)
-        return cpu / (time.time() - self.t0), self.peak_mb
+        return cpu / wall, self.peak_mb
+
+
+ROLES = {"demos.common.pool": "quick workers", "demos.common.worker": "long-run worker"}
 
 
 def run_load(url: str, pid: int, config: dict, students: int, long_runs: int, seconds: float,
@@ -225,6 +240,7 @@ def run_load(url: str, pid: int, config: dict, students: int, long_runs: int, se
     wall = time.time() - t0
     cores, peak = meter.stop()
     return {"students": students, "long": long_runs, "results": results, "errors": errors, "cores": cores,
+            "by_role": meter.by_role,
             "peak_mb": peak, "processes": len(meter.pids), "client_cores": (time.process_time() - client_cpu0) / wall,
             "wall": wall}
 
@@ -251,10 +267,15 @@ def quick(r: dict) -> list[float]:
     return [x for name, xs in r["results"].items() if not name.startswith(("long", "open")) for x in xs]  # LONG_RUN too
 
 
+def by_role(r: dict) -> str:
+    roles = r.get("by_role") or {}
+    return ", ".join(f"{k} {roles[k]:.2f}" for k in ("server", "quick workers", "long-run worker") if k in roles)
+
+
 def report(r: dict, baseline: float | None) -> str:
     n, k = r["students"], r["long"]
     lines = [f"## {n} student{'s' * (n != 1)} + {k} long runs, {r['wall']:.0f} s: {len(r['errors'])} errors, process "
-             f"tree {r['cores']:.2f} cores busy ({r['processes']} processes; the simulated students "
+             f"tree {r['cores']:.2f} cores busy ({by_role(r)}; {r['processes']} processes; the simulated students "
              f"{r['client_cores']:.2f} on the same machine), tree peak memory {r['peak_mb']:.0f} MB",
              f"{'endpoint':<28} {'calls':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'p50 / 1 student':>16}"]
     for name, xs in sorted(r["results"].items()):
@@ -280,7 +301,16 @@ def stats(r: dict, alone: float | None = None) -> dict:
             "q50": _pct(q, 0.5) if q else None, "q95": _pct(q, 0.95) if q else None, "qmax": max(q) if q else None,
             "open50": statistics.median(opening) if opening else None, "cores": r["cores"], "peak_gb": r["peak_mb"] / 1024,
             "long_ratio": statistics.median(long_runs) / alone if long_runs and alone else None,
-            "long_queued_ratio": statistics.median(queued) / alone if queued and alone else None}
+            "long_queued_ratio": statistics.median(queued) / alone if queued and alone else None,
+            **{f"cores_{k}": v for k, v in (r.get("by_role") or {}).items()}}
+
+
+def split(runs: list[dict]) -> str:
+    """Median cores busy of the server / the quick workers / the long-run worker over the repeats."""
+    def med(key):
+        vals = [r[key] for r in runs if r.get(key) is not None]
+        return f"{statistics.median(vals):.2f}" if vals else "-"
+    return " / ".join(med(f"cores_{k}") for k in ("server", "quick workers", "long-run worker"))
 
 
 def summary_row(label: str, runs: list[dict]) -> str:
@@ -296,7 +326,7 @@ def summary_row(label: str, runs: list[dict]) -> str:
     load = f"{n} student{'s' * (n != 1)}" + (f" + {k} long runs" if k else "")
     s = lambda v: f"{v:.2f} s"  # noqa: E731
     return (f"| {label} | {load} | {len(runs)} | {sum(r['errors'] for r in runs)} | {stat('q50', s)} "
-            f"| {stat('q95', s)} | {stat('qmax', s)} | {stat('open50', s)} | {stat('cores', lambda v: f'{v:.2f}')} "
+            f"| {stat('q95', s)} | {stat('qmax', s)} | {stat('open50', s)} | {stat('cores', lambda v: f'{v:.2f}')} | {split(runs)} "
             f"| {stat('peak_gb', lambda v: f'{v:.2f} GB')} | {stat('long_ratio', lambda v: f'{v:.2f}x')} "
             f"| {stat('long_queued_ratio', lambda v: f'{v:.2f}x')} |")
 
@@ -333,8 +363,8 @@ def from_reports(text: str) -> list[tuple[str, list[dict]]]:
 
 
 TABLE_HEAD = ("| app | load | runs | errors | quick p50 | quick p95 | quick max | opening the app p50 | process tree "
-              "cores busy | tree peak memory | long run / alone, once started | long run / alone, from the click (with its wait "
-              "for the one slot) |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "cores busy | of which server / quick workers / long-run worker | tree peak memory | long run / alone, once started | long run / alone, from the click (with its wait "
+              "for the one slot) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def run_config(label: str, env: dict, sizes, repeats: int, long_runs: int, seconds: float, client: str,
