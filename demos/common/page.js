@@ -83,7 +83,9 @@
           const d = /^xaxis\d*$/.test(key) && get(L, `${key}.domain`);
           if (d && d[0] - 1e-6 <= x && x <= d[1] + 1e-6) panel = Math.min(panel, d[1] - d[0]);
         }
-        // (a narrow panel's title breaks to the panel's width: six panels in a row have titles of 1/6 each)
+        // a title above a narrow panel (anchored at its bottom) breaks to the panel's width: six panels in a row
+        // have titles of 1/6 each; other texts in a panel (a label under a diagram's node) keep a quarter at least
+        if (a.yanchor !== "bottom") { frac = Math.min(frac, panel); panel = 1; }
         const w = wrapped(a.text, s, (panel < 1 ? Math.min(frac, panel) : Math.max(0.25, frac)) * (figWidth(gd) - 40));
         a.text = w.text;
         lines = w.lines;
