@@ -78,11 +78,15 @@
       if (a.xref === "paper" && typeof a.x === "number" && typeof a.text === "string") {
         // a text wider than its room breaks between words (plotly would let it leave the figure)
         const x = Math.min(1, Math.max(0, a.x)), anchor = a.xanchor || "center";
-        let frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x), panel = 1;
-        for (const key of Object.keys(L)) { // a panel's title: no wider than its panel
+        let frac = anchor === "left" ? 1 - x : anchor === "right" ? x : 2 * Math.min(x, 1 - x), panel = 1, apart = 1;
+        for (const key of Object.keys(L)) { // a panel's title: no wider than its panel and the gaps beside it
           const d = /^xaxis\d*$/.test(key) && get(L, `${key}.domain`);
-          if (d && d[0] - 1e-6 <= x && x <= d[1] + 1e-6) panel = Math.min(panel, d[1] - d[0]);
+          if (!d) continue;
+          if (d[0] - 1e-6 <= x && x <= d[1] + 1e-6) panel = Math.min(panel, d[1] - d[0]);
+          const c = (d[0] + d[1]) / 2; // the next panel's centre: its title may take half of the way
+          if (Math.abs(c - x) > 1e-3) apart = Math.min(apart, 0.95 * Math.abs(c - x));
         }
+        if (panel < 1) panel = Math.max(panel, Math.min(apart, 1));
         // a title above a narrow panel (anchored at its bottom) breaks to the panel's width: six panels in a row
         // have titles of 1/6 each; other texts in a panel (a label under a diagram's node) keep a quarter at least
         if (a.yanchor !== "bottom") { frac = Math.min(frac, panel); panel = 1; }
