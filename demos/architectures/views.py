@@ -77,7 +77,7 @@ def zoo_static() -> dict:
     return _zoo(model_zoo.load_latency(get_device()))
 
 
-@takes(seconds=10)  # bench worst, empty cache: 13.8 s at a load factor of 1.5 (block timing 11.7 s vs 7.7 idle): about 9 s idle
+@takes(seconds=10)  # bench worst, empty cache: 13.8 s at a load factor of 1.5 (block timing 11.7 s vs 7.7 idle), so 9 s idle
 def zoo_latency(report=None) -> dict:
     """Times every torchvision classifier at batch 1 on this device (cached), then compares them as zoo_static does.
     Returns:
