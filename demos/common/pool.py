@@ -14,7 +14,7 @@ server only checks the inputs against their records (before the call), passes by
   server, which shows its fixed sentence).
 - Session state stays consistent: an input that is a dict (the keypoints' ``gr.State``, which a view may fill in
   place, e.g. with a model's forward pass) is sent back with the result and written into the server's own dict,
-  as if the view had run in the server.
+  as if the view had run in the server; also when the view refuses (a refusal may note itself in the state).
 - Nothing lost when a worker dies: its call is retried once on a fresh worker (the dead one is restarted); if that
   one dies too, the call raises :class:`WorkerLost`, which the page shows as one sentence.
 
@@ -71,6 +71,20 @@ def size() -> int:
 
 def wanted() -> bool:
     return size() > 0
+
+
+_LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _state_lock(state: dict) -> threading.Lock:
+    """One lock per session-state dict (by identity; the dict itself crosses to the workers, so the lock stays here).
+    Bounded: locks nobody holds are dropped when there are more than 1,000."""
+    with _LOCKS_GUARD:
+        if len(_LOCKS) > 1000:
+            for k in [k for k, v in _LOCKS.items() if not v.locked()]:
+                del _LOCKS[k]
+        return _LOCKS.setdefault(id(state), threading.Lock())
 
 
 class WorkerLost(RuntimeError):
@@ -201,7 +215,17 @@ class Pool:
         return fresh
 
     def run(self, fn, kwargs: dict) -> dict:
-        """``fn.raw(**kwargs)`` computed in a worker: its dict of outputs, figures as :class:`FigureJSON`."""
+        """``fn.raw(**kwargs)`` computed in a worker: its dict of outputs, figures as :class:`FigureJSON`. Calls that
+        carry the same session state run one after the other, as they read and write it (in the server's process
+        they share the dict; here each worker gets a copy: a dropdown's two events of one choice both missed the
+        note of the first one's refusal, and the page showed two toasts)."""
+        states = [v for v in kwargs.values() if isinstance(v, dict)]
+        if not states:
+            return self._run(fn, kwargs)
+        with _state_lock(states[0]):
+            return self._run(fn, kwargs)
+
+    def _run(self, fn, kwargs: dict) -> dict:
         if not self.procs:
             self.start()
         p = self.idle.get()
@@ -216,6 +240,10 @@ class Pool:
                         raise WorkerLost(LOST) from None
         finally:
             self.idle.put(p)
+        if kind != "error":
+            for key, value in states.items():  # session state the view filled in place, written back in place (also
+                kwargs[key].clear()            # when it refused: e.g. the keypoints' note of a refusal already shown)
+                kwargs[key].update(value)
         if kind == "user_error":
             message, outputs = payload
             e = UserInputError(message)
@@ -223,9 +251,6 @@ class Pool:
             raise e
         if kind == "error":
             raise RuntimeError(f"the quick view {fn.__name__} failed in a worker process:\n{payload}")
-        for key, value in states.items():  # session state the view filled in place, written back in place
-            kwargs[key].clear()
-            kwargs[key].update(value)
         return payload
 
     def warm(self, calls: list) -> None:
@@ -328,7 +353,7 @@ def _serve(inbox: Connection, outbox: Connection, preload: list[str]) -> None:
             outputs = getattr(e, "outputs", None)
             if isinstance(outputs, dict):
                 outputs = {k: _encode(v) for k, v in outputs.items()}
-            answer = ("user_error", (str(e), outputs), {})
+            answer = ("user_error", (str(e), outputs), {k: kwargs[k] for k in dicts})  # a refusal may note itself
         except Exception:  # noqa: BLE001 - reported to the server, which logs it and shows its sentence
             answer = ("error", traceback.format_exc(), {})
         try:

@@ -51,3 +51,22 @@ def die(x) -> dict:
 @takes(X)
 def pid(x) -> dict:
     return {"pid": os.getpid()}
+
+
+@takes(STATE, X)
+def note_and_refuse(state, x) -> dict:
+    """Notes the refusal in the session's state, then refuses (the keypoints' photo model, offline, does this so
+    that the same choice arriving twice gets one toast)."""
+    state["refused"] = x
+    raise UserInputError("refused, and noted in the session.")
+
+
+@takes(STATE, X)
+def count(state, x) -> dict:
+    """Counts its calls in the session's state, slowly enough that two calls at once overlap."""
+    import time
+
+    n = state.get("n", 0)
+    time.sleep(0.3)
+    state["n"] = n + 1
+    return {"text": str(state["n"])}

@@ -78,6 +78,26 @@ def test_a_refusal_brings_its_outputs_for_the_page(p):
     assert there.value.outputs["plot"] == T.figure([{"type": "scatter", "x": [0, 1], "y": [2, 2]}], {}).to_json()
 
 
+def test_session_state_noted_by_a_refusal_in_a_worker_is_written_back(p):
+    state = {"image": "kept"}
+    with pytest.raises(UserInputError, match="noted in the session"):
+        p.run(T.note_and_refuse, {"state": state, "x": 3})
+    assert state == {"image": "kept", "refused": 3}
+
+
+def test_two_calls_of_one_session_at_once_both_count(p):
+    """Two events of one session in two workers: the second sees what the first wrote (as in the server's process)."""
+    import threading
+
+    state = {}
+    calls = [threading.Thread(target=p.run, args=(T.count, {"state": state, "x": 1})) for _ in range(2)]
+    for t in calls:
+        t.start()
+    for t in calls:
+        t.join(60)
+    assert state == {"n": 2}
+
+
 def test_session_state_filled_in_a_worker_is_written_back_in_place(p):
     state = {"image": "kept"}
     p.run(T.fill, {"state": state, "x": 1})
