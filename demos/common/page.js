@@ -224,7 +224,8 @@
     const lg = gd.querySelector(".legend");
     if (!lg || tries > 2 || !gd.layout || gd.layout.legend?.yref !== "container") return;
     const top = lg.getBoundingClientRect().top;
-    let low = 0;
+    // (positions on screen: a figure scrolled above the window has negative ones, so none is assumed to be 0)
+    let low = -Infinity;
     for (const t of gd.querySelectorAll(".xtick text, .g-xtitle text, .xtitle")) low = Math.max(low, t.getBoundingClientRect().bottom);
     if (low > top - 4) {
       const b = gd._fullLayout.margin.b + Math.ceil(low - top + 8);
