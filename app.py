@@ -84,7 +84,8 @@ body.kplab-present #kplab-header h1 { flex: 0 1 auto; min-width: 0; white-space:
     text-wrap: balance; line-height: 1.1; }
 body.kplab-present #kplab-device { flex: 0 0 auto; }
 body.kplab-present #kplab-device { font-size: var(--kp-t) !important; padding: 0 0.4rem !important; }
-body.kplab-present [data-testid=block-info] { white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+/* a widget's label whole, broken between words where its column is narrow ("training steps (each mo..." was cut) */
+body.kplab-present [data-testid=block-info] { white-space: normal !important; overflow-wrap: normal; line-height: 1.15;
     max-width: 100%; display: inline-block; vertical-align: bottom; }
 body.kplab-present .kplab-intro { display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical;
     overflow: hidden; cursor: help; }
@@ -97,6 +98,9 @@ body.kplab-present .block.kplab-titled > label[data-testid=block-label] { displa
 body.kplab-present input[data-testid=number-input] { height: auto !important; line-height: 1.3;
     field-sizing: content !important; min-width: 2.5ch !important; }
 body.kplab-present .tab-like-container:has(> input[data-testid=number-input]) { height: auto !important; }
+/* tables as compact as their type allows: a verdict's table fits the first screen */
+body.kplab-present .prose table th, body.kplab-present .prose table td { padding: 2px 10px !important;
+    line-height: 1.25 !important; }
 /* the head race's verdict and table are its point: above its figures on a projector */
 body.kplab-present #race-text { order: -1; }
 """

@@ -17,9 +17,9 @@ from .data import DEFAULT_SIZE, JOINTS
 HUB_ORG = os.environ.get("KPLAB_HUB_ORG", "keypoint-architecture-lab")
 
 
-# What each head is called in a model's label; the label's maps and stride come from the record.
-HEAD_NAMES = {"heatmap": "Heatmap head", "integral": "Integral head", "regression": "Direct regression",
-              "simcc": "SimCC head"}
+# What each head is called in a model's label; the label's stride comes from the record. Labels stay short (about
+# 20 characters): a dropdown in a narrow column shows its value whole on a projector.
+HEAD_NAMES = {"heatmap": "Heatmap", "integral": "Integral", "regression": "Direct regression", "simcc": "SimCC"}
 
 # Roles: which model a panel uses, declared on the model (``model_for(role)``), never typed in the panel.
 ROLES = {
@@ -51,17 +51,11 @@ class ModelRecord:
 
     @property
     def label(self) -> str:
-        """What the model dropdown shows, from the head, the stride and the data variant."""
+        """What the model dropdown shows, from the head, the stride and the data variant (its maps' size is on the
+        figures, its card says the rest)."""
         head = HEAD_NAMES.get(self.head, f"{self.head} head")
-        if self.stride is None:
-            text = f"{head} (FC to {2 * len(JOINTS)} numbers)"
-        elif self.head == "simcc":  # 1-D bins along x and y, read from the stride's feature map
-            n = self.input_size // self.stride
-            text = f"{head}, 2 × {2 * self.input_size} bins from {n}×{n} features (stride {self.stride})"
-        else:
-            n = self.input_size // self.stride
-            text = f"{head}, {n}×{n} maps (stride {self.stride})"
-        return text + (", symmetric data (left = right)" if self.variant == "symmetric" else "")
+        text = head if self.stride is None else f"{head}, stride {self.stride}"
+        return text + (", symmetric" if self.variant == "symmetric" else "")
 
     @property
     def repo_id(self) -> str:

@@ -17,7 +17,10 @@ from demos.common.plotstyle import PALETTE, PlainFigure, plain
 from . import compute as C
 from . import training as T
 
-SOURCE = Choice("source", "mini-batch", tuple((s, s) for s in C.SOURCES), C.SOURCES[0])
+# shown short (a narrow column on a projector); the value, as the API takes it, says where the activations come from
+SOURCE = Choice("source", "mini-batch", tuple((s.split(" (")[0], s) for s in C.SOURCES), C.SOURCES[0],
+                help="conv activations: the keypoint model's first conv layer on held-out figures; the others are drawn from "
+                     "that distribution, each channel on its own scale")
 BATCH = Param("batch", "batch size N", 1, 64, 16, 1, integer=True)
 CHANNEL = Param("channel", "channel", 0, 7, 0, 1, integer=True)
 GAMMA = Param("gamma", "γ (scale)", -3, 3, 1.0, 0.05)

@@ -37,7 +37,8 @@ def build():
                    "maps": gr.Plot(placeholder("The held-out image and three heads' maps of the left wrist "
                                                "appear here<br>and sharpen as the race goes.", height=340),
                                    label="Held-out image and maps", elem_id="race-maps"),
-                   "text": gr.Markdown(elem_id="race-text")}
+                   "text": gr.Markdown(elem_id="race-text"),
+                   "details": gr.Markdown(elem_id="race-details")}
     ui.long_run(start, stop, V.race, ins, out, api_name="race")
     gr.Markdown("### The same heads at two map resolutions: the bundled models (128 px, 1500 steps)")
     trend = {"trend": gr.Plot(label="Error against map resolution", elem_id="race-trend"),

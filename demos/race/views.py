@@ -17,7 +17,7 @@ from . import compute as C
 SIZE = Choice("size", "image size (px)", (("64 × 64", 64), ("96 × 96", 96), ("128 × 128 (GPU)", 128)), 64,
               help=f"the bundled models use 128 px; on a 2-core CPU runs estimated over {C.CPU_BUDGET_S:.0f} s are "
                    "refused (a GPU takes them all)")
-STRIDE = Choice("stride", "heatmap stride", (("4 (16×16 maps at 64 px)", 4), ("8 (8×8 maps at 64 px)", 8)), 4,
+STRIDE = Choice("stride", "heatmap stride", (("4 (16×16 at 64 px)", 4), ("8 (8×8 at 64 px)", 8)), 4,
                 help=f"arg-max cannot beat {C.UNIFORM_CELL_MEAN:.3f} × stride px on average (its cell's quantisation)")
 STEPS = Param("steps", "training steps (each model)", 30, 400, C.Race.steps, 10, integer=True)
 SEEDS = Param("seeds", "seeds", 1, 3, C.Race.seeds, 1, integer=True,
@@ -26,8 +26,9 @@ SEEDS = Param("seeds", "seeds", 1, 3, C.Race.seeds, 1, integer=True,
 COORD_LOSS = Choice("coord_loss", "loss on coordinates (regression, integral)",
                     (("L1 |ŷ − y|", "l1"), ("L2 |ŷ − y|²", "l2")), "l1")
 HEATMAP_LOSS = Choice("heatmap_loss", "loss of the heatmap head",
-                      (("weighted MSE to a Gaussian", "mse"), ("cross-entropy over cells", "ce")), "mse",
-                      help="MSE weighted 1 + 20 × target near the keypoint, or a classification over the cells")
+                      (("weighted MSE", "mse"), ("cell cross-entropy", "ce")), "mse",
+                      help="MSE to a Gaussian, weighted 1 + 20 × target near the keypoint, or a classification over "
+                           "the cells (cross-entropy)")
 
 COLOURS = {"regression": kp.DECODER_COLORS["direct"], "heatmap": kp.DECODER_COLORS["argmax"],
            "integral": kp.DECODER_COLORS["soft_argmax"], "simcc": "#CC79A7"}
@@ -144,20 +145,29 @@ def per_seed(final: list[dict], key: str = "mean_px") -> dict[tuple[str, str], l
     return out
 
 
-def final_table(s: C.Snapshot, stride: int, size: int) -> str:
+def final_tables(s: C.Snapshot, stride: int, size: int) -> tuple[str, str]:
+    """Two Markdown tables of the final held-out error: each head read by its own decoder (the verdict's table: short
+    enough for a projector's first screen, beside the bundled 128 px model with that head), and the same maps read
+    by the other decoder with every head's parameter count."""
     ref = bundled_rows(stride)
     err, pck = per_seed(s.final), per_seed(s.final, "pck10")
-    spread = "range over seeds (px)" if s.seeds > 1 else "range (one seed: none)"
-    lines = [f"| head | parameters | decoder | mean error (px) | {spread} | PCK@10% | mean, % of image | "
-             "bundled model, % of image |", "|---|---|---|---|---|---|---|---|"]
+    spread = "range (px)" if s.seeds > 1 else "range (one seed: none)"
+    own = [f"| head | mean (px) | {spread} | PCK@10% | % of image | bundled, % of image |",
+           "|---|---|---|---|---|---|"]
+    other = [f"| head | parameters | decoder | mean (px) | {spread} | PCK@10% |", "|---|---|---|---|---|---|"]
     for (head, dec), v in err.items():
-        b = ref.get((head, dec))
-        bundled = f"{100 * b['mean_px'] / kp.DEFAULT_SIZE:.1f} %" if b else "-"
-        own = " (own)" if C.OWN[head] == dec else ""
-        lines.append(f"| {C.HEAD_LABELS[head]} | {s.parameters[head]:,} | {kp.POINT_LABELS.get(dec, dec)}{own} | "
-                     f"{_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} | "
-                     f"{100 * _mean(v) / size:.1f} % | {bundled} |")
-    return "\n".join(lines)
+        if C.OWN[head] == dec:
+            b = ref.get((head, dec))
+            bundled = f"{100 * b['mean_px'] / kp.DEFAULT_SIZE:.1f} %" if b else "-"
+            own.append(f"| {C.HEAD_LABELS[head]} | {_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} | "
+                       f"{100 * _mean(v) / size:.1f} % | {bundled} |")
+        else:
+            other.append(f"| {C.HEAD_LABELS[head]} | {s.parameters[head]:,} | {kp.POINT_LABELS.get(dec, dec)} | "
+                         f"{_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} |")
+    if len(other) == 2:  # no head was read by another decoder: the parameters still have their table
+        other = ["| head | parameters |", "|---|---|"] + [f"| {C.HEAD_LABELS[h]} | {s.parameters[h]:,} |"
+                                                          for h in C.HEADS]
+    return "\n".join(own), "\n".join(other)
 
 
 def verdict_text(errors: dict[str, list[float]]) -> str:
@@ -187,18 +197,33 @@ def floor_text(errors: dict[str, list[float]], stride: int) -> str:
 
 
 def text(s: C.Snapshot, stride: int, size: int) -> str:
-    now = ", ".join(f"{C.HEAD_LABELS[h]} **{_mean(s.error[h][-1][1]):.2f} px**" for h in C.HEADS)
+    """The status line (each head's held-out error now), then at the end the verdict, the floor and the heads' table."""
     seeds = f"mean of {s.seeds} seeds" if s.seeds > 1 else "one seed"
     floor = C.argmax_floor(stride)
-    out = (f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error ({seeds}): {now}. Arg-max's "
-           f"quantisation floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = **{floor:.2f} px**.")
-    if s.final:
-        own = {h: per_seed(s.final)[(h, C.OWN[h])] for h in C.HEADS}
-        out += ("\n\n" + verdict_text(own) + " " + floor_text(own, stride) + "\n\n" + final_table(s, stride, size)
-                + "\n\nWithin a seed every head starts from the same backbone weights and sees the same batches. "
-                "The bundled models (last column) are 128 px models trained for 1500 steps: one run each, "
-                "shown for scale, not ranked.")
-    return out
+    floor_line = (f"Arg-max's quantisation floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = "
+                  f"**{floor:.2f} px**.")
+    if not s.final:
+        now = ", ".join(f"{C.HEAD_LABELS[h]} **{_mean(s.error[h][-1][1]):.2f} px**" for h in C.HEADS)
+        return f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error ({seeds}): {now}. {floor_line}"
+    own = {h: per_seed(s.final)[(h, C.OWN[h])] for h in C.HEADS}
+    table = final_tables(s, stride, size)[0]
+    return (f"{s.steps} steps × {s.seeds} seed{'s' * (s.seeds != 1)}, {s.seconds:.0f} s. " + verdict_text(own) + " "
+            + floor_text(own, stride) + "\n\n" + table)
+
+
+def details(s: C.Snapshot, stride: int, size: int) -> str:
+    """At the end: the same maps read by the other decoder, the parameters, and how the race was run; "" before."""
+    if not s.final:
+        return ""
+    floor = C.argmax_floor(stride)
+    return ("The table above: held-out error in input px, each head read by its own decoder, mean and range (max − "
+            "min) over the seeds; bundled: the 128 px model with that head. Arg-max's quantisation floor at stride "
+            f"{stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = **{floor:.2f} px**.\n\n"
+            "**The same maps read by the other decoder**, and each head's parameters:\n\n"
+            + final_tables(s, stride, size)[1]
+            + "\n\nWithin a seed every head starts from the same backbone weights and sees the same batches. "
+            "The bundled models (last column above) are 128 px models trained for 1500 steps: one run each, "
+            "shown for scale, not ranked.")
 
 
 def _device_within_budget(size: int, steps: int, seeds: int):
@@ -218,14 +243,16 @@ def race(size, stride, steps, seeds, coord_loss, heatmap_loss, report=None):
     Returns:
         curves: a plotly figure of each head's training loss (seed 0) and held-out error in input px (mean of the seeds, band their range)
         maps: a plotly figure of a held-out image and each map head's map for one joint
-        text: Markdown with each head's held-out error now and arg-max's quantisation floor; at the end an order only beyond the seed spread, and a table of every head and decoder
+        text: Markdown with each head's held-out error now and arg-max's quantisation floor; at the end an order only beyond the seed spread, and a table of each head read by its own decoder beside the bundled model
+        details: Markdown, at the end: the same maps read by the other decoder, each head's parameters, and how the race was run ("" until then)
     """
     dev = _device_within_budget(size, steps, seeds)
     cfg = C.Race(size=size, stride=stride, steps=steps, seeds=seeds, coord_loss=coord_loss, heatmap_loss=heatmap_loss)
     for s in C.run(cfg, device=dev):
         if report:  # the time left is added by the long-run slot (ui.with_eta)
             report(s.step / s.steps, f"step {s.step}/{s.steps}")
-        yield {"curves": curves_figure(s, stride), "maps": maps_figure(s, stride), "text": text(s, stride, size)}
+        yield {"curves": curves_figure(s, stride), "maps": maps_figure(s, stride), "text": text(s, stride, size),
+               "details": details(s, stride, size)}
 
 
 WAITING = (f"Press <b>Start the race</b>: four heads on the same backbone learn side by side from scratch,<br>"

@@ -16,4 +16,4 @@ def test_the_race_is_a_named_cancellable_endpoint():
 
 def test_stride_labels_state_the_map_size_at_64_px():
     for label, s in V.STRIDE.options:
-        assert f"{64 // s}×{64 // s} maps" in label
+        assert f"{64 // s}×{64 // s} at 64 px" in label
