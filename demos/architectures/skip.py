@@ -169,4 +169,4 @@ def figure(losses: dict, grads: dict, depth: int) -> go.Figure:
     fig.update_xaxes(title_text="layer (1 = nearest the input)", row=1, col=2)
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
     return style(fig, "Plain vs residual: same seeds and batches, residual branches scaled by 1/√depth", height=430,
-                 legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0), margin=dict(t=120))
+                 legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(t=90, b=110))
