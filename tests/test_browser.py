@@ -111,11 +111,6 @@ def test_tab_opens_by_click_and_by_link(browser, app_url, mod):
             check(p.page)
         p.page.wait_for_timeout(300)
         screenshot(p.page, mod.TAB_ID)
-        if mod.TAB_ID in BC.AFTER_RUN:  # the figures its runs drew, in presentation mode at both sizes
-            for size, wh in SIZES.items():
-                m = BC.measure_here(p.page, wh)
-                assert not m["overlaps"], f"after the run, {size}: {len(m['overlaps'])} overlaps: {m['overlaps'][:12]}"
-                assert not m["numbers"], f"after the run, {size}: number boxes cut: {m['numbers'][:12]}"
         p.assert_clean()
     finally:
         p.ctx.close()
@@ -163,6 +158,41 @@ def measured(browser, app_url):
         if (tab, size) not in _MEASURED:
             _MEASURED[tab, size] = BC.measure_present(browser, app_url, tab, SIZES[size], inner=tab_tree(tab)[0])
         return _MEASURED[tab, size]
+    return get
+
+
+def long_runs(tab: str) -> int:
+    """How many long-run buttons (ui.long_run's) the tab holds, from the app's own block tree."""
+    import gradio as gr
+
+    root = next(b for b in app.demo.blocks.values() if isinstance(b, gr.Tab) and b.elem_id == f"tab-{tab}")
+    count = 0
+
+    def walk(block):
+        nonlocal count
+        for c in getattr(block, "children", None) or []:
+            count += isinstance(c, gr.Button) and "kplab-long-run" in (c.elem_classes or [])
+            walk(c)
+    walk(root)
+    return count
+
+
+LONG_TABS = [t for t in PRESENT_TABS if long_runs(t)]
+_AFTER: dict = {}
+
+
+@pytest.fixture
+def after_runs(browser, app_url):
+    """A tab in presentation mode after every long run it holds was pressed at its defaults (once per tab), measured
+    at both sizes (tests/browser_checks.measure_after_runs)."""
+    def get(tab: str) -> dict:
+        if tab not in _AFTER:
+            from tests.conftest import ARTIFACTS
+
+            shots = ARTIFACTS / "screenshots"
+            shots.mkdir(parents=True, exist_ok=True)
+            _AFTER[tab] = BC.measure_after_runs(browser, app_url, tab, SIZES, inner=tab_tree(tab)[0], shots=shots)
+        return _AFTER[tab]
     return get
 
 
@@ -214,6 +244,15 @@ def test_presentation_number_boxes_show_every_digit(measured, tab, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_labels_and_values_whole(measured, tab, size):
+    """Widget labels, tab names, button texts and the values in text fields and dropdowns are shown whole (broken
+    between words where a column is narrow), not cut off at the box's edge ("training steps (each mo...")."""
+    m = measured(tab, size)
+    assert not m["cut"], f"cut off: {m['cut'][:12]}"
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_presentation_header_title_whole(measured, size):
     """The header's title is shown whole (wrapped between words if it must), not cut with an ellipsis."""
     m = measured("keypoints", size)
@@ -237,6 +276,33 @@ def test_presentation_no_word_broken_across_lines(measured, tab, size):
     m = measured(tab, size)
     assert not m["broken"], f"broken words: {sorted(set(m['broken']))[:12]}"
     assert m["modebarStops"] == 0, "plot toolbars are in the Tab order in presentation mode"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", LONG_TABS)
+def test_presentation_after_every_long_run(after_runs, tab, size):
+    """The figures and tables only a run draws (the race's curves and verdict, the zoo's latency, every training
+    run's curves), each run pressed once at its defaults: every rule above holds for them too (no overlapping,
+    clipped or cut text, type >= 3 % of the height, number boxes whole, words whole), and a verdict that is the
+    tab's point lies on the first screen."""
+    runs = after_runs(tab)
+    assert len(runs["pressed"]) == long_runs(tab), f"pressed {runs['pressed']}, the tab holds {long_runs(tab)} runs"
+    assert not [t for t in runs["toasts"] if "rror" in t], runs["toasts"]
+    m = runs[size]
+    assert not m["errors"], m["errors"]
+    assert not m["empty"], f"empty figure frames: {m['empty']}"
+    assert not m["overlaps"], f"{len(m['overlaps'])} overlaps: {m['overlaps'][:12]}"
+    small = {kind: v for kind, v in m["type"].items() if v is not None and v["px"] < min_px(m["H"]) - 0.01}
+    assert not small, f"under {min_px(m['H']):.1f} px: {small}"
+    assert not m["numbers"], f"number boxes cut: {m['numbers'][:12]}"
+    assert not m["cut"], f"cut off: {m['cut'][:12]}"
+    assert not m["broken"], f"broken words: {sorted(set(m['broken']))[:12]}"
+    # the first state, page at its top: the verdict where a run writes the tab's point (the race: once it ends, its
+    # order and table come first and its curves move below), the main figure everywhere else
+    first = m["verdicts_at"][:len(BC.VERDICTS[tab])] if tab in BC.VERDICTS else [m["main"]]
+    assert first, f"{BC.VERDICTS.get(tab)} not shown after the run"
+    for v in first:
+        assert v["top"] >= 0 and v["bottom"] <= m["H"] + 1, f"{v['id']} spans {v['top']:.0f}-{v['bottom']:.0f} px of {m['H']}"
 
 
 def test_presentation_mode_scales_plot_type_and_back(page):

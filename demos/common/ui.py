@@ -508,6 +508,9 @@ def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_nam
     (a button, or None)."""
     if fn.quick:
         raise TypeError(f"{fn.__name__} is a long run: declare its cost with takes(..., seconds=...)")
+    # marked for the page: the browser tests press every long run and measure the figures it draws
+    classes = button.elem_classes
+    button.elem_classes = [*([classes] if isinstance(classes, str) else classes or []), "kplab-long-run"]
     event = on([button.click], fn, inputs, outputs, api_name=api_name, in_worker=True, **HEAVY)
     if stop is not None:
         stop.click(None, None, None, cancels=[event])
