@@ -338,8 +338,9 @@ BOX = """(id) => { const e = document.getElementById(id); if (!e || e.offsetPare
   const r = e.getBoundingClientRect(); return {id, top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }"""
 
 
-# Quick buttons whose result is a figure of its own kind, pressed after the long runs: the two-figure scene.
-PRESS_TOO = ("#kp-two",)
+# Other buttons whose result is a figure of its own kind, pressed after the long runs: the two-figure scene, the
+# mined two-peak cases (read from the bundled file, so not in the long-run slot).
+PRESS_TOO = ("#kp-two", "#bm-real")
 
 
 def press_long_runs(page, panel: str, timeout: int = 240_000) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demos.common import ui
+from demos.common.params import about
 from demos.common.plotstyle import placeholder
 
 from . import views as V
@@ -70,7 +71,7 @@ def build():
     gr.Markdown("### Real cases: left/right confusion in the symmetric model, and the remedies")
     real_btn = gr.Button("Show the mined cases and the remedy table", variant="primary", elem_id="bm-real")
     real = {"text": gr.Markdown(elem_id="bm-real-text"), "cases": gr.Plot(placeholder("Press <b>Show the mined cases</b> above: the six most two-peaked<br>"
-                                                  "left/right joints of the symmetric model, both decoders marked (about 2 s)."),
+                                                  f"left/right joints of the symmetric model, both decoders marked ({about(V.real_cases, where=False)})."),
                              label="Cases", elem_id="bm-cases"),
             "hist": gr.Plot(placeholder("The histogram of two-peak scores appears with the cases."),
                             label="Two-peak scores", elem_id="bm-hist")}
@@ -80,8 +81,7 @@ def build():
         r_in = [ui.widget(r) for r in (V.R_BETA, V.R_RADIUS, V.R_THRESHOLD, V.R_FACTOR)]
         r_btn = gr.Button("Measure", elem_id="bm-remeasure")
     r_text = gr.Markdown(elem_id="bm-remeasure-text")
-    ui.on([r_btn.click], V.remedies, r_in, {"text": r_text}, api_name="remedies",
-          in_worker=True, **ui.HEAVY)
+    ui.long_run(r_btn, None, V.remedies, r_in, {"text": r_text}, api_name="remedies")
 
     ui.first_view(V.two_peaks, outs)
     ui.first_view(V.exp_normalize, over)
