@@ -61,3 +61,21 @@ def test_every_topic_has_a_tab_and_its_own_test_tab(name):
 def test_every_package_with_a_tab_is_a_topic_of_the_app():
     tabs = sorted(p.parent.name for p in (ROOT / "demos").glob("*/tab.py"))
     assert tabs == sorted(ALL_TOPICS), "add the package to app.TOPICS (or remove its tab.py)"
+
+
+def test_no_typed_durations_in_any_string():
+    """Every "about N s" a page shows is written by ``params.about`` from a view's declared cost (measured by
+    ``python -m bench worst``); no other string in demos/ types a duration that would drift from the code."""
+    import io
+    import re
+    import tokenize
+
+    typed = re.compile(r"about (\d+(\.\d+)?|a|half a|one) (s|sec|seconds?|minutes?)\b|a few seconds|takes? \d+ s\b")
+    found = []
+    for path in sorted((ROOT / "demos").rglob("*.py")):
+        if path == ROOT / "demos" / "common" / "params.py":  # where the texts are made
+            continue
+        for tok in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
+            if tok.type in (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1)) and typed.search(tok.string):
+                found.append(f"{path.relative_to(ROOT)}:{tok.start[0]}: {tok.string[:80]}")
+    assert not found, found
