@@ -185,7 +185,10 @@ def compute(state, model_name, beta, shown, joint) -> dict:
         note = (f"Model **{model_name}**: {loaded.model.describe()} — loaded from "
                 f"{'the Hub' if loaded.source.startswith('hub') else 'the bundled copy'} ({loaded.where})"
                 f"{'; ' + loaded.note if loaded.note else ''}.")
-        if truth is None:
+        if state.get("figures") is not None:  # a scene of several figures: each one's truth is drawn
+            note += (" The ground truth of every figure is drawn; the table has no error column: a single-person "
+                     "estimate is not compared with any one figure.")
+        elif truth is None:
             note += " No ground truth for this image."
         if pred.heatmaps is None:
             shown = ["direct"]

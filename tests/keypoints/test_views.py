@@ -224,6 +224,9 @@ def test_two_figures_report_where_each_decoder_lands():
     assert "top-down" in out["summary"] and "bottom-up" in out["summary"]
     names = [t.get("name") for t in out["overlay"].to_plotly_json()["data"]]
     assert "ground truth, figure A" in names and "ground truth, figure B" in names
+    # the model line agrees with the figure: the truth of both figures is drawn, no error column is computed
+    assert "No ground truth" not in out["summary"] and "ground truth of every figure is drawn" in out["summary"]
+    assert not [c for c in out["table"].columns if c.startswith("error")]
     # over 20 scenes the heatmap model's maps peak on both figures for the wrist: a high two-peak score of the
     # raw heatmap (what the summary reports for MSE heatmap models)
     scores = []
