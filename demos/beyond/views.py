@@ -163,9 +163,9 @@ THRESHOLD = Param("threshold", "peak threshold", 0.1, 0.9, 0.3, 0.05,
 
 
 def _grouping_seconds(scenes, threshold, **_):
-    # CPU seconds measured with one torch thread: 1.3-1.7 s for 5 scenes, 2.4-2.8 s for 10 at threshold 0.3;
-    # a low threshold finds more candidates to group: 4.3 s for 10 scenes at 0.1
-    return (0.5 + 0.2 * scenes) * (1 + 4 * max(0.0, 0.3 - threshold))
+    # bench worst (one torch thread, fresh process) in two sittings: 5 scenes at threshold 0.3 1.5 s and 0.9 s,
+    # 10 scenes at 0.1 (a low threshold finds more candidates to group) 3.4 s and 2.2 s
+    return (0.4 + 0.16 * scenes) * (1 + 2 * max(0.0, 0.3 - threshold))
 
 
 @takes(G_MODEL, SCENES, THRESHOLD, seconds=_grouping_seconds)
