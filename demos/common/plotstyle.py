@@ -7,6 +7,8 @@ Every figure leaves plotly's toolbar on, so any plot downloads as PNG.
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -125,6 +127,27 @@ def subplot_grid(rows: int, cols: int, hspace: float, vspace: float, titles=(), 
                           "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": title_size}})
     layout["annotations"] = notes
     return axes, layout
+
+
+def log_ticks(values, decades_only_from: float = 1.5) -> dict:
+    """A log axis's ticks for these (positive) values: 1-2-5 in each decade where the values span less than
+    ``decades_only_from`` decades (a decade alone would leave such an axis one label or none), the decades otherwise.
+    Explicit values: presentation mode keeps them (it labels the decades only of an axis with automatic ticks)."""
+    v = [float(x) for x in values if x is not None and float(x) > 0 and math.isfinite(float(x))]
+    if not v:
+        return {}
+    lo, hi = math.floor(math.log10(min(v))), math.ceil(math.log10(max(v)))
+    steps = (1,) if math.log10(max(v) / min(v)) >= decades_only_from else (1, 2, 5)
+    ticks = [m * 10.0 ** e for e in range(lo, hi + 1) for m in steps]
+    inside = [t for t in ticks if min(v) <= t <= max(v)]  # inside the data, so inside plotly's automatic range
+    axis = {}
+    if len(inside) < 2:  # the nearest tick on either side too, the range widened to show them: two labels at least
+        below = max([t for t in ticks if t <= min(v)] or [ticks[0]])
+        above = min([t for t in ticks if t > below and t >= max(v)] or [below * 2])
+        inside = sorted(set(inside) | {below, above})
+        axis["range"] = [math.log10(below) - 0.02, math.log10(above) + 0.02]
+    text = [f"10<sup>{round(math.log10(t))}</sup>" if steps == (1,) else f"{t:g}" for t in inside]
+    return axis | {"tickmode": "array", "tickvals": inside, "ticktext": text}
 
 
 def placeholder(text: str, height: int = 320) -> go.Figure:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from demos.common.errors import UserInputError
 from demos.common.params import Param
-from demos.common.plotstyle import PALETTE, PlainFigure, plain, subplot_grid
+from demos.common.plotstyle import PALETTE, PlainFigure, log_ticks, plain, subplot_grid
 from demos.common.rng import seeded
 from demos.common.tasks import noisy_sine
 
@@ -185,12 +185,12 @@ def figure_overfit(hist: dict) -> PlainFigure:
         data.append({"type": "scatter", "x": e, "y": V.mean(0), "name": f"validation, p = {p:g}",
                      "line": {"color": col, "width": 4}})
     n = len(next(iter(hist.values()))) if hist else 0
-    layout = {"xaxis": {"title": {"text": "epoch"}},
-              "yaxis": {"title": {"text": "MSE"}, "type": "log", "dtick": 1, "exponentformat": "power"},
+    shown = [y for d in data for y in np.ravel(d["y"])]
+    layout = {"xaxis": {"title": {"text": f"epoch (lines: mean of {n} seeds; band: lowest to highest)"}},
+              "yaxis": {"title": {"text": "MSE"}, "type": "log"} | log_ticks(shown),
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
               "margin": {"l": 60, "r": 20, "t": 60, "b": 180}}
-    return plain(data, layout, f"Over-fitting 24 noisy points: train (dashed) vs validation (solid), mean of {n} seeds "
-                 "(band: lowest to highest)", height=430)
+    return plain(data, layout, "Over-fitting 24 noisy points: train (dashed) vs validation (solid)", height=430)
 
 
 def mc_dropout(model: MLP, samples: int = 50, device="cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -385,7 +385,7 @@ def figure_wd(hist: dict, wd: float) -> PlainFigure:
                          "xaxis": xa, "yaxis": ya})
     layout["xaxis"] |= {"title": {"text": "epoch"}}
     layout["xaxis2"] |= {"title": {"text": "epoch"}}
-    layout["yaxis2"] |= {"type": "log", "dtick": 1, "exponentformat": "power"}
+    layout["yaxis2"] |= {"type": "log"} | log_ticks([y for d in data if d.get("yaxis") == "y2" for y in np.ravel(d["y"])])
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
                "margin": {"l": 60, "r": 20, "t": 80, "b": 110}}
     return plain(data, layout, f"Same coefficient λ = {wd:g}: Adam + L2 vs AdamW", height=420)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gradio as gr
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from gradio.context import LocalContext
 
 from demos.common import params as P
@@ -169,3 +171,18 @@ def test_long_run_refuses_a_quick_view_and_takes_a_long_one():
         ui.long_run(button, stop, slow, [a], {"text": gr.Textbox()}, api_name="slow")
     fn = next(f for f in demo.fns.values() if f.api_name == "slow")
     assert fn.concurrency_id == ui.HEAVY["concurrency_id"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1e-5, 1e4), st.floats(1.0, 1e5))
+def test_log_ticks_label_at_least_two_values_inside_the_shown_range(lo, factor):
+    """A log axis whose values span less than a decade still gets two labels (1-2-5 steps), all inside its range."""
+    import math
+
+    from demos.common.plotstyle import log_ticks
+
+    t = log_ticks([lo, lo * factor])
+    lo_r, hi_r = t.get("range", [math.log10(lo), math.log10(lo * factor)])  # plotly's range covers the data
+    shown = [v for v in t["tickvals"] if lo_r <= math.log10(v) <= hi_r]
+    assert len(shown) >= 2 and len(shown) == len(t["tickvals"])
+    assert all(round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6) in (1, 2, 5) for v in t["tickvals"])
