@@ -53,9 +53,9 @@ def _smooth(y: list[float], w: int = 10) -> tuple[np.ndarray, np.ndarray]:
 
 def curves_figure(s: C.Snapshot, stride: int):
     band = "mean of the seeds, band: their range" if s.seeds > 1 else "one seed"
-    axes, layout = subplot_grid(1, 2, hspace=0.1, vspace=0.0,
+    axes, layout = subplot_grid(1, 2, hspace=0.16, vspace=0.0,
                                 titles=("training loss, seed 0 (each head's own)",
-                                        f"held-out error ({band})"))
+                                        f"held-out error in input px ({band})"))
     data = []
     for h in C.HEADS:
         x, y = _smooth(s.loss[h])
@@ -80,7 +80,7 @@ def curves_figure(s: C.Snapshot, stride: int):
     layout["xaxis"] |= {"title": {"text": "step"}, "range": [0, s.steps]}
     layout["yaxis"] |= {"type": "log", "dtick": 1, "title": {"text": "loss (log)"}}
     layout["xaxis2"] |= {"title": {"text": "step"}, "range": [0, s.steps]}
-    layout["yaxis2"] |= {"title": {"text": "error (input px)"}, "rangemode": "tozero"}
+    layout["yaxis2"] |= {"title": {"text": "error (px)"}, "rangemode": "tozero"}
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
                "margin": {"l": 70, "r": 20, "t": 70, "b": 120}}
     seeds = f"{s.seeds} seeds" if s.seeds > 1 else "1 seed"
