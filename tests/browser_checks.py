@@ -162,6 +162,20 @@ MEASURE = """() => {
       if (b.r.left < R.left - 1 || b.r.right > R.right + 1 || b.r.top < R.top - 1 || b.r.bottom > R.bottom + 1)
         out.overlaps.push(`${id}: "${b.t}" leaves the figure`);
     }
+    // axis titles and tick labels stay out of every panel's plotting area (a y title squeezed between two panels
+    // ran into its neighbour's curves)
+    const panels = Object.values((gd._fullLayout || {})._plots || {}).filter(p => p.xaxis && p.yaxis)
+      .map(p => ({l: R.left + p.xaxis._offset, r: R.left + p.xaxis._offset + p.xaxis._length,
+                  t: R.top + p.yaxis._offset, b: R.top + p.yaxis._offset + p.yaxis._length}));
+    for (const t of [...gd.querySelectorAll('.xtitle, .ytitle, .xtick text, .ytick text')].filter(t => t.textContent.trim())) {
+      const r = t.getBoundingClientRect();
+      if (r.width > 0 && panels.some(q => Math.min(r.right, q.r) - Math.max(r.left, q.l) > 3 && Math.min(r.bottom, q.b) - Math.max(r.top, q.t) > 3))
+        out.overlaps.push(`${id}: the axis text "${t.textContent.trim().slice(0, 30)}" lies inside a plotting area`);
+    }
+    // the figure's title stays above its plotting area (a title of three lines ran into the curves)
+    const tt = gd.querySelector('.g-gtitle text, .gtitle'), fl = gd._fullLayout;
+    if (tt && tt.textContent.trim() && fl && fl._size && tt.getBoundingClientRect().bottom > R.top + fl._size.t + 2)
+      out.overlaps.push(`${id}: the title "${tt.textContent.trim().slice(0, 30)}" runs into the plotting area`);
     for (let i = 0; i < bs.length; i++) for (let j = i + 1; j < bs.length; j++) {
       const a = bs[i].r, c = bs[j].r;
       const w = Math.min(a.right, c.right) - Math.max(a.left, c.left), h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
@@ -339,8 +353,9 @@ BOX = """(id) => { const e = document.getElementById(id); if (!e || e.offsetPare
 
 
 # Other buttons whose result is a figure of its own kind, pressed after the long runs: the two-figure scene, the
-# mined two-peak cases (read from the bundled file, so not in the long-run slot).
-PRESS_TOO = ("#kp-two", "#bm-real")
+# backbone's levels (2 s, beside the session's image), the mined two-peak cases (read from the bundled file): not
+# in the long-run slot.
+PRESS_TOO = ("#kp-two", "#kp-unet-run", "#bm-real")
 
 
 def press_long_runs(page, panel: str, timeout: int = 240_000) -> list[str]:
