@@ -122,7 +122,9 @@ def decay_text(d: dict, wd: float) -> str:
             f"by √v̂, so its decay per step is lr·λ/(√v̂ + ε): **{q[0]:.2g} / {q[1]:.2g} / {q[2]:.2g}** (10th / 50th / "
             f"90th percentile over the first seed's weights). The 10 % of weights with the largest gradients are "
             f"decayed **{big_m:.2g}** per step, the 10 % with the smallest **{small_m:.2g}**: here the large-gradient "
-            f"weights are {rank} the small-gradient ones.")
+            f"weights are {rank} the small-gradient ones."
+            + (" Values over 1 are linearised: such a step's decay is the whole step, which pulls the weight to 0 "
+               "(the figure draws them at 1)." if max(q[2], big_m, small_m) > 1 else ""))
 
 
 def match_text(wd: float, median: float, probes: list, epochs: int, tol: float = C.MATCH_TOL) -> str:

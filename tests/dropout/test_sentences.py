@@ -64,6 +64,9 @@ def test_decay_text_ranks_the_gradient_tenths_as_their_numbers_do(rms, wd):
     small = np.median(d["adam_l2"][rms <= np.quantile(rms, 0.1)])
     assert ("are decayed less than" in text) == (big < small)
     assert f"**{big:.2g}** per step" in text and f"**{small:.2g}**" in text
+    # a number over 1 beside a figure capped at 1 is explained, and only then
+    over = max(np.quantile(d["adam_l2"], 0.9), big, small) > 1
+    assert ("Values over 1 are linearised" in text) == over
 
 
 @given(wd=st.floats(1e-4, 1.0), ratios=st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=3),
