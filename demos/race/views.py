@@ -148,26 +148,24 @@ def per_seed(final: list[dict], key: str = "mean_px") -> dict[tuple[str, str], l
 def final_tables(s: C.Snapshot, stride: int, size: int) -> tuple[str, str]:
     """Two Markdown tables of the final held-out error: each head read by its own decoder (the verdict's table: short
     enough for a projector's first screen, beside the bundled 128 px model with that head), and the same maps read
-    by the other decoder with every head's parameter count."""
+    by the other decoder ("" where no head has another)."""
     ref = bundled_rows(stride)
     err, pck = per_seed(s.final), per_seed(s.final, "pck10")
     spread = "range (px)" if s.seeds > 1 else "range (one seed: none)"
     own = [f"| head | mean (px) | {spread} | PCK@10% | % of image | bundled, % of image |",
            "|---|---|---|---|---|---|"]
-    other = [f"| head | parameters | decoder | mean (px) | {spread} | PCK@10% |", "|---|---|---|---|---|---|"]
+    other = [f"| head | decoder | mean (px) | {spread} | PCK@10% |", "|---|---|---|---|---|"]
     for (head, dec), v in err.items():
         if C.OWN[head] == dec:
             b = ref.get((head, dec))
             bundled = f"{100 * b['mean_px'] / kp.DEFAULT_SIZE:.1f} %" if b else "-"
-            own.append(f"| {C.HEAD_LABELS[head]} | {_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} | "
+            own.append(f"| {C.HEAD_LABELS[head]} | {_mean(v):.2f} | {C.spread(v):.2f} | "
+                       f"{_mean(pck[(head, dec)]):.2f} | "
                        f"{100 * _mean(v) / size:.1f} % | {bundled} |")
         else:
-            other.append(f"| {C.HEAD_LABELS[head]} | {s.parameters[head]:,} | {kp.POINT_LABELS.get(dec, dec)} | "
-                         f"{_mean(v):.2f} | {C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} |")
-    if len(other) == 2:  # no head was read by another decoder: the parameters still have their table
-        other = ["| head | parameters |", "|---|---|"] + [f"| {C.HEAD_LABELS[h]} | {s.parameters[h]:,} |"
-                                                          for h in C.HEADS]
-    return "\n".join(own), "\n".join(other)
+            other.append(f"| {C.HEAD_LABELS[head]} | {kp.POINT_LABELS.get(dec, dec)} | {_mean(v):.2f} | "
+                         f"{C.spread(v):.2f} | {_mean(pck[(head, dec)]):.2f} |")
+    return "\n".join(own), "\n".join(other) if len(other) > 2 else ""
 
 
 def verdict_text(errors: dict[str, list[float]]) -> str:
@@ -196,15 +194,18 @@ def floor_text(errors: dict[str, list[float]], stride: int) -> str:
             "quantisation of its cells is now a large part of what it can still lose.")
 
 
+def floor_line(stride: int) -> str:
+    return (f"Arg-max's quantisation floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = "
+            f"**{C.argmax_floor(stride):.2f} px**.")
+
+
 def text(s: C.Snapshot, stride: int, size: int) -> str:
     """The status line (each head's held-out error now), then at the end the verdict, the floor and the heads' table."""
-    seeds = f"mean of {s.seeds} seeds" if s.seeds > 1 else "one seed"
-    floor = C.argmax_floor(stride)
-    floor_line = (f"Arg-max's quantisation floor at stride {stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = "
-                  f"**{floor:.2f} px**.")
     if not s.final:
+        seeds = f"mean of {s.seeds} seeds" if s.seeds > 1 else "one seed"
         now = ", ".join(f"{C.HEAD_LABELS[h]} **{_mean(s.error[h][-1][1]):.2f} px**" for h in C.HEADS)
-        return f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error ({seeds}): {now}. {floor_line}"
+        return (f"Step {s.step} of {s.steps}, {s.seconds:.0f} s. Held-out mean error ({seeds}): {now}. "
+                + floor_line(stride))
     own = {h: per_seed(s.final)[(h, C.OWN[h])] for h in C.HEADS}
     table = final_tables(s, stride, size)[0]
     return (f"{s.steps} steps × {s.seeds} seed{'s' * (s.seeds != 1)}, {s.seconds:.0f} s. " + verdict_text(own) + " "
@@ -215,15 +216,14 @@ def details(s: C.Snapshot, stride: int, size: int) -> str:
     """At the end: the same maps read by the other decoder, the parameters, and how the race was run; "" before."""
     if not s.final:
         return ""
-    floor = C.argmax_floor(stride)
+    other = final_tables(s, stride, size)[1]
+    params = "; ".join(f"{C.HEAD_LABELS[h]} {s.parameters[h]:,}" for h in C.HEADS)
     return ("The table above: held-out error in input px, each head read by its own decoder, mean and range (max − "
-            "min) over the seeds; bundled: the 128 px model with that head. Arg-max's quantisation floor at stride "
-            f"{stride} is {C.UNIFORM_CELL_MEAN:.3f} × {stride} = **{floor:.2f} px**.\n\n"
-            "**The same maps read by the other decoder**, and each head's parameters:\n\n"
-            + final_tables(s, stride, size)[1]
-            + "\n\nWithin a seed every head starts from the same backbone weights and sees the same batches. "
-            "The bundled models (last column above) are 128 px models trained for 1500 steps: one run each, "
-            "shown for scale, not ranked.")
+            "min) over the seeds; bundled: the 128 px model with that head. " + floor_line(stride) + "\n\n"
+            + (f"**The same maps read by the other decoder:**\n\n{other}\n\n" if other else "")
+            + f"Parameters: {params}. Within a seed every head starts from the same backbone weights and sees "
+            "the same batches. The bundled models (last column above) are 128 px models trained for 1500 steps: "
+            "one run each, shown for scale, not ranked.")
 
 
 def _device_within_budget(size: int, steps: int, seeds: int):

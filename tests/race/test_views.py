@@ -72,8 +72,9 @@ def test_the_finished_race_puts_each_heads_own_decoder_in_the_verdicts_table_and
         v = errors[(h, C.OWN[h])]
         assert float(r[1]) == round(sum(v) / 2, 2) and float(r[2]) == round(max(v) - min(v), 2)
     other = _rows(details)
-    assert {(r[0], r[2]) for r in other} == {("heatmap + arg-max", "integral (soft-argmax)"),
+    assert {(r[0], r[1]) for r in other} == {("heatmap + arg-max", "integral (soft-argmax)"),
                                              ("integral regression", "arg-max")}
+    assert all(f"{C.HEAD_LABELS[h]} {s.parameters[h]:,}" in details for h in C.HEADS)  # every head's, regression too
     assert "Best to worst" in text and "Step" not in text
     import dataclasses
 
