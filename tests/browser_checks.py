@@ -116,8 +116,10 @@ def architectures(page):
 
 def race(page):
     page.locator("#race-run").click()  # the default race: about 30 s on a 2-core CPU
-    page.wait_for_function("document.querySelector('#race-text')?.innerText.includes('each head read by its own')",
-                           timeout=180_000)  # the end's table (its order may be "within noise": not asserted)
+    # the end: the details under the figures appear with the verdict (whose order may be "within noise": not asserted)
+    page.wait_for_function("document.querySelector('#race-details')?.innerText.includes('each head read by its own')",
+                           timeout=180_000)
+    assert "| " not in page.locator("#race-text").inner_text() and page.locator("#race-text table").count() == 1
     wait_plot(page, "race-curves")
     assert page.locator("#race-curves .js-plotly-plot .scatterlayer .trace").count() >= 7
 
