@@ -103,6 +103,10 @@ body.kplab-present .prose table th, body.kplab-present .prose table td { padding
     line-height: 1.25 !important; }
 /* the head race's verdict and table are its point: above its figures on a projector */
 body.kplab-present #race-text { order: -1; }
+/* a figure's toolbar shows when the pointer is on the toolbar itself (its top-right corner), not on the whole figure:
+   pointing at a curve on a projector no longer covers the figure's title with icons */
+body.kplab-present .js-plotly-plot .plotly:hover .modebar--hover .modebar-group { opacity: 0 !important; }
+body.kplab-present .js-plotly-plot .plotly .modebar--hover:hover .modebar-group { opacity: 1 !important; }
 """
 
 PRESENT_JS = """(on) => { if (window.kplab) window.kplab.setPresent(on); else document.body.classList.toggle('kplab-present', !!on);

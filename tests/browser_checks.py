@@ -174,6 +174,16 @@ MEASURE = """() => {
       if (r.width > 0 && panels.some(q => Math.min(r.right, q.r) - Math.max(r.left, q.l) > 3 && Math.min(r.bottom, q.b) - Math.max(r.top, q.t) > 3))
         out.overlaps.push(`${id}: the axis text "${t.textContent.trim().slice(0, 30)}" lies inside a plotting area`);
     }
+    // a legend (its box, background included) covers no axis label, no axis title (a grouped axis's second row of
+    // labels was hidden under the legend's background)
+    const lg = gd.querySelector('.legend .bg') || gd.querySelector('.legend');
+    if (lg) { const q = lg.getBoundingClientRect();
+      for (const t of [...gd.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text, [class^=g-x][class$=title] text, '
+                                              + '[class^=g-y][class$=title] text')].filter(t => t.textContent.trim())) {
+        const r = t.getBoundingClientRect();
+        if (r.width > 0 && Math.min(r.right, q.right) - Math.max(r.left, q.left) > 3 && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 3)
+          out.overlaps.push(`${id}: the legend covers the axis text "${t.textContent.trim().slice(0, 30)}"`);
+      } }
     // the figure's title stays above its plotting area (a title of three lines ran into the curves)
     const tt = gd.querySelector('.g-gtitle text, .gtitle'), fl = gd._fullLayout;
     if (tt && tt.textContent.trim() && fl && fl._size && tt.getBoundingClientRect().bottom > R.top + fl._size.t + 2)
@@ -240,7 +250,32 @@ MEASURE = """() => {
     if (v && e.scrollWidth > e.clientWidth + 1)
       out.cut.push(`${(e.closest('.block[id]') || {}).id || '?'}: "${v.slice(0, 50)}" needs ${e.scrollWidth} px of ${e.clientWidth}`);
   }
+  // tables wider than their box (they scroll sideways: a projector shows part of the table and no scroll bar)
+  out.wide = [];
+  for (const t of [...document.querySelectorAll('table')].filter(vis)) {
+    let box = null;
+    for (let a = t.parentElement; a && a !== document.body; a = a.parentElement)
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) { box = a; break; }
+    if (!box) continue;
+    const need = t.getBoundingClientRect().width, room = box.clientWidth;
+    if (need > room + 1) {
+      const head = t.querySelector('th, td'), name = (t.closest('.block[id]') || {}).id
+        || (t.closest('.block')?.querySelector('[data-testid=block-label], [data-testid=block-info]')?.innerText.trim() || '?');
+      out.wide.push(`${name}: a table starting "${(head?.innerText || '').trim().slice(0, 20)}" needs ${need.toFixed(0)} px of ${room.toFixed(0)}`);
+    }
+  }
   return out; }"""
+
+
+# Tables that may scroll sideways on a projector: the per-joint table holds every decoder's coordinates and errors
+# (21 columns with the truth known); its joint column is pinned and the columns that compare decoders come first
+# (demos/keypoints/analysis.joint_table), the CSV download has them all. Every other table fits its box.
+SCROLLING_TABLES = ("kp-table",)
+
+
+def wide_tables(m: dict) -> list[str]:
+    """The measured tables wider than their box, less SCROLLING_TABLES."""
+    return [w for w in m["wide"] if not any(f"] {t}:" in w for t in SCROLLING_TABLES)]
 
 
 # Every figure frame on screen shows a figure (a result or its placeholder) drawn at presentation size.
@@ -249,13 +284,6 @@ FRAMES_READY = """() => { const vis = e => e && e.offsetParent !== null && e.get
   const gds = [...document.querySelectorAll('.js-plotly-plot')].filter(vis);
   return document.body.classList.contains('kplab-present') && frames.every(f => f.querySelector('.js-plotly-plot svg text'))
     && gds.every(g => g.layout && g.layout.__kplab && g.querySelector('svg text')); }"""
-
-# Figures behind a short run inside an inner tab (a few seconds on a 2-core CPU: demos/keypoints/views.py declares
-# 2 s and 5.5 s): pressed once the tab is open and measured with their result. {tab label: (button, the figure
-# whose placeholder ("Press ...") the result replaces)}
-SHORT_RUNS = {"Occlusion curve": ("#kp-curve-run", "kp-curve"),
-              "Inside the backbone (vs U-Net)": ("#kp-unet-run", "kp-unet")}
-
 
 def settle(page, timeout: int = 60_000) -> bool:
     """Wait until every figure on screen is drawn at presentation size, and still is after the page's 1 s height
@@ -276,14 +304,14 @@ def merge(acc: dict, m: dict, where: str) -> dict:
         acc = {k: v for k, v in m.items()}
         acc["figures"] = set(m["figures"])
         acc["states"] = [where]
-        for key in ("overlaps", "broken", "empty", "numbers", "cut"):
+        for key in ("overlaps", "broken", "empty", "numbers", "cut", "wide"):
             acc[key] = [f"[{where}] {x}" for x in m[key]]
         return acc
     acc["states"].append(where)
     for kind, v in m["type"].items():
         if v is not None and (acc["type"].get(kind) is None or v["px"] < acc["type"][kind]["px"]):
             acc["type"][kind] = {**v, "text": f"[{where}] {v['text']}"}
-    for key in ("overlaps", "broken", "empty", "numbers", "cut"):
+    for key in ("overlaps", "broken", "empty", "numbers", "cut", "wide"):
         seen = {x.split("] ", 1)[1] for x in acc[key]}
         acc[key] += [f"[{where}] {x}" for x in dict.fromkeys(m[key]) if x not in seen]
     acc["figures"] |= set(m["figures"])
@@ -305,7 +333,7 @@ def open_inner_tab(page, panel: str, label: str):
 
 def measure_present(browser, url: str, tab: str, size: tuple[int, int], inner: tuple[str, ...] = ()) -> dict:
     """Open ``tab`` from its link in presentation mode at ``size`` and measure it (see MEASURE); then open each of its
-    inner tabs (``inner``, their labels) in turn and measure what each shows, pressing the short runs of SHORT_RUNS.
+    inner tabs (``inner``, their labels) in turn and measure what each shows (what runs draw: measure_after_runs).
     Figures that no state drew are listed under "empty"; "figures" holds the ids of those measured."""
     w, h = size
     ctx = browser.new_context(viewport={"width": w, "height": h})
@@ -326,15 +354,6 @@ def measure_present(browser, url: str, tab: str, size: tuple[int, int], inner: t
             if not settle(page):
                 m["empty"].append(f"[{label}] a figure was not drawn within a minute")
             m = merge(m, page.evaluate(MEASURE), label)
-            if label in SHORT_RUNS:
-                button, plot = SHORT_RUNS[label]
-                page.locator(button).click()
-                page.wait_for_function("(id) => { const g = document.querySelector(`#${id} .js-plotly-plot`); "
-                                       "return g && g.textContent && !g.textContent.includes('Press'); }", arg=plot,
-                                       timeout=90_000)
-                if not settle(page):
-                    m["empty"].append(f"[{label}, run] a figure was not drawn within a minute")
-                m = merge(m, page.evaluate(MEASURE), f"{label}, after its run")
         m["errors"] = errors
         return m
     finally:

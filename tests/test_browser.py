@@ -279,6 +279,15 @@ def test_presentation_no_word_broken_across_lines(measured, tab, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", PRESENT_TABS)
+def test_presentation_tables_fit_their_box(measured, tab, size):
+    """Every table (Markdown or Dataframe) is as wide as its box or narrower: a projector shows no scroll bar, so a
+    table that scrolls sideways hides its last columns (the per-joint table excepted: browser_checks.SCROLLING_TABLES)."""
+    m = measured(tab, size)
+    assert not BC.wide_tables(m), f"tables wider than their box: {BC.wide_tables(m)}"
+
+
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tab", LONG_TABS)
 def test_presentation_after_every_long_run(after_runs, tab, size):
     """The figures and tables only a run draws (the race's curves and verdict, the zoo's latency, every training
@@ -297,6 +306,7 @@ def test_presentation_after_every_long_run(after_runs, tab, size):
     assert not m["numbers"], f"number boxes cut: {m['numbers'][:12]}"
     assert not m["cut"], f"cut off: {m['cut'][:12]}"
     assert not m["broken"], f"broken words: {sorted(set(m['broken']))[:12]}"
+    assert not BC.wide_tables(m), f"tables wider than their box: {BC.wide_tables(m)}"
     # the first state, page at its top: the verdict where a run writes the tab's point (the race: once it ends, its
     # order and table come first and its curves move below), the main figure everywhere else
     first = m["verdicts_at"][:len(BC.VERDICTS[tab])] if tab in BC.VERDICTS else [m["main"]]
@@ -318,6 +328,28 @@ def test_presentation_mode_scales_plot_type_and_back(page):
     p.wait_for_function(f"({tick})() >= {min_px(720)}", timeout=20_000)
     p.locator("#kplab-present input").uncheck()
     p.wait_for_function(f"({tick})() === {before}", timeout=20_000)
+    page.assert_clean()
+
+
+def test_presentation_toolbar_only_under_the_pointer(page):
+    """Presentation mode: a figure's toolbar stays hidden while the pointer is on the figure (it covered long titles)
+    and shows when the pointer reaches the toolbar's corner; without presentation mode Plotly's own rule holds (the
+    toolbar shows on the whole figure)."""
+    p = page.page
+    p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
+    BC.wait_plot(p, "kp-overlay")
+    opacity = "() => getComputedStyle(document.querySelector('#kp-overlay .modebar-group')).opacity"
+    figure = p.locator("#kp-overlay .js-plotly-plot .draglayer").first  # the plotting area (hover: scrolls to it)
+    figure.hover()
+    p.wait_for_function(f"({opacity})() === '1'", timeout=5_000)
+    p.locator("#kplab-present input").check()
+    p.wait_for_function("document.body.classList.contains('kplab-present')")
+    p.wait_for_timeout(1500)  # redrawn at presentation size
+    figure.hover()
+    p.wait_for_timeout(600)  # past the toolbar's fade
+    assert p.evaluate(opacity) == "0", "the toolbar shows over the figure in presentation mode"
+    p.locator("#kp-overlay .modebar-group").first.hover(force=True)  # (force: it is transparent, not hidden)
+    p.wait_for_function(f"({opacity})() === '1'", timeout=5_000)
     page.assert_clean()
 
 

@@ -301,7 +301,7 @@ def count(kind: str, s: Spec) -> dict:
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         y = m(torch.empty(1, s.c, s.size, s.size, device="meta"))
     return {"block": kind, "params (formula)": b.params, "params (module)": sum(q.numel() for q in m.parameters()),
-            "MACs (formula)": b.macs, "MACs (FlopCounterMode / 2)": fc.get_total_flops() // 2,
+            "MACs (formula)": b.macs, "MACs (module)": fc.get_total_flops() // 2,
             "output": "×".join(map(str, y.shape[1:])), "formula": b.text}
 
 
@@ -404,7 +404,7 @@ def figure_blocks(rows: list[dict], ms: dict | None = None) -> dict:
     rows = rows[::-1]
     data = [{"type": "bar", "orientation": "h", "y": names, "x": [r["params (module)"] / 1e3 for r in rows],
              "name": "parameters (k)", "marker": {"color": PALETTE[0]}},
-            {"type": "bar", "orientation": "h", "y": names, "x": [r["MACs (FlopCounterMode / 2)"] / 1e6 for r in rows],
+            {"type": "bar", "orientation": "h", "y": names, "x": [r["MACs (module)"] / 1e6 for r in rows],
              "name": "M multiply-adds", "marker": {"color": PALETTE[1]}}]
     layout = {"barmode": "group", "xaxis": {"type": "log", "dtick": 1, "title": {"text": "count (log)"}},
               "yaxis": {"automargin": True},

@@ -60,17 +60,21 @@ def rank1(k: np.ndarray) -> dict:
 
 
 def figure_rank1(k: np.ndarray, r: dict, name: str) -> go.Figure:
-    axes, layout = subplot_grid(1, 4, hspace=0.06, vspace=0.0, titles=(
+    axes, layout = subplot_grid(1, 4, hspace=0.09, vspace=0.0, titles=(
         "kernel", "best separable (rank 1)", "residual: what it misses", "singular values"))
+    bar_x = layout["xaxis3"]["domain"][1] + 0.004  # the colour bar right of the residual, in the gap before the bars
     vmax = float(np.abs(k).max()) or 1.0
     data = []
     for j, m in enumerate((k, r["approx"], r["resid"])):
         xa, ya = axes[j]
         data.append({"type": "heatmap", "z": m, "zmin": -vmax, "zmax": vmax, "colorscale": "RdBu", "reversescale": True,
-                     "showscale": j == 2, "colorbar": {"thickness": 12, "x": 0.7},
+                     "showscale": j == 2, "colorbar": {"thickness": 12, "x": bar_x, "xpad": 2},
                      "hovertemplate": "%{z:.3f}<extra></extra>", "xaxis": xa, "yaxis": ya})
-        layout["xaxis" + xa[1:]] |= {"showgrid": False}
-        layout["yaxis" + ya[1:]] |= {"autorange": "reversed", "scaleanchor": xa}
+        # the kernel's own rows and columns only: an equal-aspect panel widened on a wide screen shows no tick
+        # outside the kernel (a "-2" ran into the panel titles at 1080p)
+        ticks = [{"tickmode": "array", "tickvals": list(range(0, n, 1 if n <= 5 else 2))} for n in m.shape]
+        layout["xaxis" + xa[1:]] |= {"showgrid": False} | ticks[1]
+        layout["yaxis" + ya[1:]] |= {"autorange": "reversed", "scaleanchor": xa} | ticks[0]
     data.append({"type": "bar", "x": [f"s{i + 1}" for i in range(len(r["s"]))], "y": r["s"],
                  "marker": {"color": PALETTE[0]}, "showlegend": False, "xaxis": "x4", "yaxis": "y4"})
     layout["xaxis4"] |= {"showgrid": False}

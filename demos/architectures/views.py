@@ -52,9 +52,10 @@ def _zoo(entries_latency: dict) -> dict:
     have = all(e.latency_ms is not None for e in entries)
     text = ("Parameters and operations are counted on the built torchvision modules (no weights downloaded); "
             "top-1 accuracy, multiply-adds and file size are read from torchvision's weight metadata, not measured "
-            "here. FlopCounterMode counts a multiply-add as 2 FLOPs, so its column is exactly 2× the metadata's "
-            "GMACs. (Inception-v3's metadata parameter count includes its auxiliary classifier, 3.3 M, which "
-            "inference does not use; GoogLeNet is torchvision's Inception-v1 with BatchNorm.)")
+            "here. Counted FLOPs come from torch's FlopCounterMode, which counts a multiply-add as 2 FLOPs: the "
+            "GFLOPs (counted) column is 2× the metadata's GMACs (within the metadata's rounding to 3 decimals). "
+            "(Inception-v3's metadata parameter count includes its auxiliary classifier, 3.3 M, which inference does "
+            "not use; GoogLeNet is torchvision's Inception-v1 with BatchNorm.)")
     if have:
         text += "\n\n" + model_zoo.latency_sentence(entries, device_label(dev)) + " (latencies cached for this device)"
     else:
@@ -110,10 +111,10 @@ def _counted(s: building_blocks.Spec) -> tuple:
 
 def _blocks_out(s: building_blocks.Spec, asked_groups: int, asked_g: int, measured: dict | None) -> dict:
     rows = [dict(r) for r in _counted(s)]
-    ok = all(r["params (formula)"] == r["params (module)"] and r["MACs (formula)"] == r["MACs (FlopCounterMode / 2)"]
+    ok = all(r["params (formula)"] == r["params (module)"] and r["MACs (formula)"] == r["MACs (module)"]
              for r in rows)
     text = (f"C = {s.c} channels on a {s.size}×{s.size} input. Formulas {'**equal**' if ok else '**differ from**'} the "
-            "counts on the built modules for every block.")
+            "counts on the built modules for every block (MACs counted by torch's FlopCounterMode, halved).")
     if measured:
         for r in rows:
             r["time (ms)"] = measured["ms"].get(r["block"])
@@ -132,8 +133,12 @@ def _blocks_out(s: building_blocks.Spec, asked_groups: int, asked_g: int, measur
                      f"that fits, {s.g}.")
     if notes:
         text = "*" + " ".join(notes) + "* " + text
+    # the formulas as a list under the table, not a column: a column of sentences made the table twice a
+    # projector's width (or its numbers broke across lines)
+    formulas = "\n".join(f"- **{r['block']}**: {r['formula']}" for r in rows)
     return {"plot": building_blocks.figure_blocks(rows, measured["ms"] if measured else None),
-            "table": pd.DataFrame(rows), "text": text, "groups": Update(value=s.groups), "g": Update(value=s.g)}
+            "table": pd.DataFrame(rows).drop(columns="formula"),
+            "formulas": "Formulas (C channels, H×W input):\n\n" + formulas, "text": text, "groups": Update(value=s.groups), "g": Update(value=s.g)}
 
 
 def _spec(c, size, groups, g) -> building_blocks.Spec:
@@ -146,7 +151,8 @@ def blocks(c, size, groups, g) -> dict:
     """Counts the parameters and MACs of the building blocks (plain, bottleneck, ResNeXt, depthwise, ShuffleNet ...) for C channels on a size x size input, by formula and on the built modules (meta device, cached); times come from the cache that blocks_latency fills.
     Returns:
         plot: a plotly bar chart of each block's parameters and MACs (and measured time, where there is one)
-        table: a table of each block's parameters and MACs by formula and counted on the built module (and time)
+        table: a table of each block's parameters and MACs by formula and counted on the built module, output shape (and time)
+        formulas: Markdown, each block's formula as a list
         text: Markdown saying whether formulas and counts agree, and when and where the times were measured
         groups: the cardinality used (the nearest divisor of C/2 to the one asked)
         g: the ShuffleNet group count used (the nearest that fits C)
@@ -162,7 +168,8 @@ def blocks_latency(c, size, groups, g, report=None) -> dict:
     """Times every building block at batch 1 on this device (median of 5 runs) for C channels on a size x size input, with its parameters and MACs.
     Returns:
         plot: a plotly bar chart of each block's parameters and MACs (and measured time, where there is one)
-        table: a table of each block's parameters and MACs by formula and counted on the built module (and time)
+        table: a table of each block's parameters and MACs by formula and counted on the built module, output shape (and time)
+        formulas: Markdown, each block's formula as a list
         text: Markdown saying whether formulas and counts agree, and when and where the times were measured
         groups: the cardinality used (the nearest divisor of C/2 to the one asked)
         g: the ShuffleNet group count used (the nearest that fits C)

@@ -226,7 +226,8 @@
     const top = lg.getBoundingClientRect().top;
     // (positions on screen: a figure scrolled above the window has negative ones, so none is assumed to be 0)
     let low = -Infinity;
-    for (const t of gd.querySelectorAll(".xtick text, .g-xtitle text, .xtitle")) low = Math.max(low, t.getBoundingClientRect().bottom);
+    // (every x axis's labels: a grouped axis's second row of labels too, and the panels' axes x2, x3, ...)
+    for (const t of gd.querySelectorAll(".xaxislayer-above text, [class^=g-x][class$=title] text")) low = Math.max(low, t.getBoundingClientRect().bottom);
     if (low > top - 4) {
       const b = gd._fullLayout.margin.b + Math.ceil(low - top + 8);
       gd.layout.margin.b = b;

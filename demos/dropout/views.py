@@ -96,16 +96,16 @@ def dropout_overfit(epochs, mc_samples, report=None):
 def sgd_weight_decay_step(lr, wd) -> dict:
     """One plain SGD step from the same weights done three ways: weight_decay, an L2 penalty in the loss, and the decoupled shrink.
     Returns:
-        text: Markdown, a table of the first weights after each update and their largest difference
+        text: Markdown, the first weights after each update (a list) and their largest difference
     """
     r = C.sgd_step_check(lr, wd)
     names = {"weight_decay": "SGD(weight_decay=λ)", "l2_penalty": "loss + (λ/2)‖w‖²",
              "decoupled": "(1 − lr·λ)w − lr·∇L"}
-    rows = "\n".join(f"| {names[k]} | " + ", ".join(f"{v:.5f}" for v in r[k].tolist()[:3]) + ", … |"
-                     for k in names)
+    rows = "\n".join(f"- {names[k]}: w₁ = (" + ", ".join(f"{v:.5f}" for v in r[k].tolist()[:3]) + ", …)"
+                     for k in names)  # a list, not a table: it wraps in the narrow column a projector gives it
     d = float(max((r["weight_decay"] - r["decoupled"]).abs().max(), (r["l2_penalty"] - r["decoupled"]).abs().max()))
     return {"text": f"One SGD step from w₀ = ({', '.join(f'{v:.3f}' for v in r['w0'].tolist())}), lr = {lr:g}, "
-                    f"λ = {wd:g}:\n\n| update | w₁ |\n|---|---|\n" + rows + f"\n\nLargest difference: **{d:.1e}** — for "
+                    f"λ = {wd:g}:\n\n" + rows + f"\n\nLargest difference: **{d:.1e}** — for "
                     "plain SGD, weight decay, an L2 penalty and the decoupled shrink (1 − lr·λ)w are the same update."}
 
 

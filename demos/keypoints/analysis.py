@@ -204,10 +204,13 @@ def overlay_figure(pred: Prediction, shown=None, title: str = "Keypoints per dec
         data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "legendgroup": name, "showlegend": False,
                      "hoverinfo": "skip", "line": {"color": col, "width": 2.5,
                                                    "dash": "dot" if name.startswith("truth") else "solid"}})
-        label = LABELS.get(name) or f"ground truth, figure {name[-1]}"
+        # the legend's names short (one row under the image at 720p, so the image gets the rows' height), the hover's
+        # in full; the photo model's one point set keeps its name whole
+        full = LABELS.get(name) or f"ground truth, figure {name[-1]}"
+        label = _short(name) if name in LABELS and name != "torchvision" else full
         data.append({"type": "scatter", "x": c[:, 0], "y": c[:, 1], "mode": "markers", "name": label,
                      "legendgroup": name, "text": list(pred.joint_names),
-                     "hovertemplate": "%{text}: (%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>",
+                     "hovertemplate": "%{text}: (%{x:.2f}, %{y:.2f})<extra>" + full + "</extra>",
                      "marker": {"color": col, "size": 11, "symbol": DECODER_SYMBOLS.get(key, "circle"),
                                 "line": ({"color": "white", "width": 1.5} if not name.startswith("truth")
                                          else {"color": col, "width": 3})}})
@@ -324,7 +327,9 @@ def _short(name: str) -> str:
 
 
 def joint_table(pred: Prediction) -> pd.DataFrame:
-    """Per joint: coordinates per decoder, arg-max/integral distance, peak, entropy, two-peak score, errors."""
+    """Per joint: errors per decoder (when the truth is known), the map's shape (two-peak score, entropy, peak),
+    the arg-max/integral distance, then every decoder's coordinates. What compares decoders comes first: a projector
+    shows the table's first columns (the rest scroll, the CSV has them all)."""
     rows = []
     K = len(pred.joint_names)
     has_maps = pred.heatmaps is not None
@@ -335,20 +340,20 @@ def joint_table(pred: Prediction) -> pd.DataFrame:
         peak = pred.heatmaps.reshape(K, -1).max(1)
     for k in range(K):
         row = {"joint": pred.joint_names[k]}
-        for d, c in pred.coords.items():
-            row[f"{d} x"] = round(float(c[k, 0]), 2)
-            row[f"{d} y"] = round(float(c[k, 1]), 2)
-        if has_maps:
-            row["|argmax - integral| px"] = round(float(np.linalg.norm(pred.coords["argmax"][k] -
-                                                                       pred.coords["soft_argmax"][k])), 2)
-            row["peak"] = round(float(peak[k]), 3)
-            row["entropy (nats)"] = round(float(ent[k]), 2)
-            row["two-peak score"] = round(float(tps[k]), 2)
         if pred.truth is not None:
             for d, c in pred.coords.items():
                 row[f"error {d} px"] = round(float(np.linalg.norm(c[k] - pred.truth[k])), 2)
             if pred.visible is not None:
                 row["visible"] = bool(pred.visible[k])
+        if has_maps:
+            row["two-peak score"] = round(float(tps[k]), 2)
+            row["entropy (nats)"] = round(float(ent[k]), 2)
+            row["peak"] = round(float(peak[k]), 3)
+            row["|argmax - integral| px"] = round(float(np.linalg.norm(pred.coords["argmax"][k] -
+                                                                       pred.coords["soft_argmax"][k])), 2)
+        for d, c in pred.coords.items():
+            row[f"{d} x"] = round(float(c[k, 0]), 2)
+            row[f"{d} y"] = round(float(c[k, 1]), 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
