@@ -338,6 +338,8 @@ def test_presentation_toolbar_only_under_the_pointer(page):
     p = page.page
     p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
     BC.wait_plot(p, "kp-overlay")
+    p.wait_for_timeout(1000)
+    page.errors.clear()  # the first page's event streams, aborted by the navigation above, log their abort
     opacity = "() => getComputedStyle(document.querySelector('#kp-overlay .modebar-group')).opacity"
     figure = p.locator("#kp-overlay .js-plotly-plot .draglayer").first  # the plotting area (hover: scrolls to it)
     figure.hover()

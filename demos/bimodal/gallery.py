@@ -39,8 +39,8 @@ def figure_cases(res: dict, count: int = 6) -> go.Figure:
                                          marker=dict(symbol=sym, size=13, color=colr,
                                                      line=dict(width=3 if "x" in sym else 1.5,
                                                                color=colr if "x" in sym else "white"))), row, j + 1)
-    fig.update_xaxes(range=[0, S], showticklabels=False, showgrid=False)
-    fig.update_yaxes(range=[S, 0], showticklabels=False, showgrid=False)
+    fig.update_xaxes(range=[0, S], showticklabels=False, ticks="", showgrid=False)
+    fig.update_yaxes(range=[S, 0], showticklabels=False, ticks="", showgrid=False)
     for i in range(1, 2 * cols + 1):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     fig.update_annotations(font_size=14)

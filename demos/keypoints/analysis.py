@@ -264,8 +264,11 @@ def grid_figure(pred: Prediction, which: str = "heatmaps") -> go.Figure:
                      "marker": {"symbol": "circle", "size": 8, "color": "white",
                                 "line": {"color": DECODER_COLORS["soft_argmax"], "width": 2.5}}})
     for i, (xa, ya) in enumerate(axes):
-        layout["xaxis" + xa[1:]].update(range=[0, W], showticklabels=False, showgrid=False, constrain="domain")
-        layout["yaxis" + ya[1:]].update(range=[H, 0], showticklabels=False, showgrid=False, scaleanchor=xa)
+        # no ticks: unlabelled tick marks said nothing (and hung below each map where its panel was widened)
+        layout["xaxis" + xa[1:]].update(range=[0, W], showticklabels=False, ticks="", showgrid=False,
+                                         constrain="domain")
+        layout["yaxis" + ya[1:]].update(range=[H, 0], showticklabels=False, ticks="", showgrid=False,
+                                         scaleanchor=xa)
     title = ("Heatmaps (raw head output)" if which == "heatmaps"
              else f"Probability maps: soft-max of β·heatmap over all {H}×{W} cells, β = {pred.beta:g}")
     layout |= {"coloraxis": {"colorscale": "Viridis", "colorbar": {"thickness": 14}},

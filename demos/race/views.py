@@ -109,8 +109,8 @@ def maps_figure(s: C.Snapshot, stride: int):
     data.append({"type": "scatter", "x": t[:, 0], "y": t[:, 1], "mode": "markers", "name": "ground truth",
                  "xaxis": "x", "yaxis": "y", "marker": {"color": "black", "size": 9, "symbol": "x-thin",
                                                          "line": {"width": 2.5, "color": "black"}}})
-    layout["xaxis"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "constrain": "domain"}
-    layout["yaxis"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "scaleanchor": "x"}
+    layout["xaxis"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "ticks": "", "constrain": "domain"}
+    layout["yaxis"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "ticks": "", "scaleanchor": "x"}
     for i, h in enumerate(panels, start=2):
         m = s.maps[h]
         n = m.shape[-1]
@@ -121,8 +121,8 @@ def maps_figure(s: C.Snapshot, stride: int):
         data.append({"type": "scatter", "x": [t[C.JOINT, 0]], "y": [t[C.JOINT, 1]], "mode": "markers",
                      "showlegend": False, "xaxis": f"x{i}", "yaxis": f"y{i}", "hoverinfo": "skip",
                      "marker": {"color": "white", "size": 13, "symbol": "x-thin", "line": {"width": 3, "color": "white"}}})
-        layout[f"xaxis{i}"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "constrain": "domain"}
-        layout[f"yaxis{i}"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "scaleanchor": f"x{i}"}
+        layout[f"xaxis{i}"] |= {"range": [0, S], "showgrid": False, "showticklabels": False, "ticks": "", "constrain": "domain"}
+        layout[f"yaxis{i}"] |= {"range": [S, 0], "showgrid": False, "showticklabels": False, "ticks": "", "scaleanchor": f"x{i}"}
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0},
                "margin": {"l": 10, "r": 10, "t": 60, "b": 40}}
     return figure(data, layout, f"The maps sharpen as the heads learn (step {s.step}); white × = ground truth",

@@ -373,5 +373,7 @@ def figure_hists(res: dict) -> go.Figure:
                                      line=dict(color=COLORS.get(name, "#444"), width=2.5, shape="hvh")), 1, j + 1)
     fig.update_xaxes(title_text="activation value (clipped to [-3, 4])", range=[-3, 4])
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", range=[-5, 0])
+    for j in range(2, len(depths) + 1):  # one scale for all panels: labelled once (the next panel's 10^-5 ran into "4")
+        fig.update_yaxes(showticklabels=False, row=1, col=j)
     return style(fig, "Activation histograms at a few depths (fraction of units per bin, log scale)", height=420,
                  legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), margin=dict(t=80, b=110))
