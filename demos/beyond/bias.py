@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import demos.keypoints as kp
-from demos.common.plotstyle import PALETTE, figure, subplot_grid
+from demos.common.plotstyle import PALETTE, figure, log_ticks, subplot_grid
 
 SIZE = 64
 SIGMA = 2.0
@@ -107,7 +107,9 @@ def figure_sweep(x: float, y: float, height: float, beta: float):
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": height, "x1": height, "y0": 0, "y1": 1,
                "line": {"color": "#444", "width": 1, "dash": "dot"}}]
     layout = {"xaxis": {"type": "log", "title": {"text": "peak height"}},
-              "yaxis": {"type": "log", "title": {"text": "distance to the peak (cells)"}},
+              # decades as powers of ten, like the title's floor (plotly's own labels wrote 10^-4 as "100μ")
+              "yaxis": {"type": "log", "title": {"text": "distance to the peak (cells)"}}
+              | log_ticks([v for t in data for v in t["y"]]),
               "shapes": shapes, "legend": {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0},
               "margin": {"l": 70, "r": 10, "t": 75, "b": 40}}
     return figure(data, layout, "Error vs peak height (floor 10⁻⁴)", height=470)

@@ -78,7 +78,7 @@ def curves_figure(s: C.Snapshot, stride: int):
                  "yaxis": "y2", "name": f"arg-max floor, stride {stride}: {floor:.2f} px",
                  "line": {"color": COLOURS["heatmap"], "width": 2, "dash": "dash"}})
     layout["xaxis"] |= {"title": {"text": "step"}, "range": [0, s.steps]}
-    layout["yaxis"] |= {"type": "log", "dtick": 1, "title": {"text": "loss (log)"}}
+    layout["yaxis"] |= {"type": "log", "dtick": 1, "exponentformat": "power", "title": {"text": "loss (log)"}}
     layout["xaxis2"] |= {"title": {"text": "step"}, "range": [0, s.steps]}
     layout["yaxis2"] |= {"title": {"text": "error (px)"}, "rangemode": "tozero"}
     layout |= {"legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
