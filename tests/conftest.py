@@ -16,6 +16,14 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+# Property tests draw the same examples on every run of `make test` (a CI run that fails fails again, on any machine);
+# HYPOTHESIS_PROFILE=explore draws new ones (and keeps failures in .hypothesis/) when hunting for counterexamples.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 def http_server(status: int, body: bytes = b"{}", headers: dict | None = None):
     """A local HTTP server on 127.0.0.1 that answers every GET, HEAD and POST with ``status`` and ``body``;

@@ -40,7 +40,8 @@ def test_dropout_endpoint(client):
 
 
 def test_blocks_endpoint_snaps_the_cardinality_to_a_divisor(client):
-    text, _plot, _table, groups, g = client.predict(64, 8, 3, 2, api_name="/blocks")
+    text, _plot, table, formulas, groups, g = client.predict(64, 8, 3, 2, api_name="/blocks")
+    assert formulas.count("\n- **") == len(table["data"]) and "formula" not in table["headers"]
     assert groups == 2 and "Cardinality 3 does not divide the bottleneck width C/2 = 32" in text
     assert g == 2 and "Time:" in text  # not measured yet, or when and where it was (a cache on disk)
 

@@ -349,7 +349,7 @@ def joint_table(pred: Prediction) -> pd.DataFrame:
             if pred.visible is not None:
                 row["visible"] = bool(pred.visible[k])
         if has_maps:
-            row["two-peak score"] = round(float(tps[k]), 2)
+            row["two-peak score (soft-max)"] = round(float(tps[k]), 2)
             row["entropy (nats)"] = round(float(ent[k]), 2)
             row["peak"] = round(float(peak[k]), 3)
             row["|argmax - integral| px"] = round(float(np.linalg.norm(pred.coords["argmax"][k] -

@@ -117,7 +117,8 @@ def ablation(model, seeds: tuple[int, ...] = SCORE_SEEDS, mean_seeds: tuple[int,
         base = per_image if base is None else base
         diff = (per_image - base).double()
         peak = _peak(out["heatmaps"], model.head_type == "integral")[vis].mean() if "heatmaps" in out else None
-        rows.append({"ablation": label, "removed": levels, "mean_px": float(e[vis].mean()),
+        # the error is the mean of the per-render means, like the change, so error - full model's = change exactly
+        rows.append({"ablation": label, "removed": levels, "mean_px": float(per_image.double().mean()),
                      "delta_px": float(diff.mean()), "se_px": float(diff.std() / len(diff) ** 0.5),
                      "peak": None if peak is None else float(peak), "n": len(seeds)})
     return tuple(rows)

@@ -361,8 +361,8 @@ def scene_sentence(names, k: int, figures: np.ndarray, skeleton, coords: dict, p
         return note
     pls = [place(np.array(pk[:2]), figures, skeleton, k, names, R) for pk in peaks]
     listed = "; ".join(f"({x:.0f}, {y:.0f}) height {h:.2f}, {_where(pl)}" for (x, y, h, _), pl in zip(peaks, pls))
-    note += (f" Its {map_kind}'s peaks of at least 0.3 of the highest: {listed}. Two-peak score **{score:.2f}** "
-             "(second separated peak / highest). ")
+    note += (f" Its {map_kind}'s peaks of at least 0.3 of the highest: {listed}. Two-peak score of the {map_kind} "
+             f"**{score:.2f}** (second separated peak / highest). ")
     figs = [pl["figure"] for pl in pls]
     on = sorted({f for f in figs if f is not None})
     if len(on) == 2:
@@ -399,6 +399,9 @@ def _scene_note(pred, figures: np.ndarray, k: int, raw_map: bool) -> str:
                                               beta=None if raw_map else pred.beta)[0, 0])
     note = scene_sentence(pred.joint_names, k, figures, pred.skeleton, pred.coords, peaks, score,
                           "heatmap" if raw_map else "probability map", pred.stride)
+    if raw_map and score is not None:  # the table's score is of the probabilities, another number for the same joint
+        note = note.rstrip() + (f" (The per-joint table's two-peak score is of the soft-max probabilities at "
+                                f"β = {pred.beta:g}, not of the heatmap's heights.)")
     return (note + " The field's answers: *top-down* — detect each person, then one single-person estimate per crop "
             "(Keypoint R-CNN, the photo model here: its 56×56 maps cover one person's box; SimpleBaselines, HRNet) — "
             "or *bottom-up* — all joints first, then group them (part affinity fields in OpenPose, associative "

@@ -15,7 +15,8 @@ INTRO = """
 
 Every number and plot in this app is computed live with PyTorch on **{device}**. Pick a tab, or share a
 link: `?tab=<name>` opens a tab directly (the address bar follows the tab you open), and `&present=1` turns on
-presentation mode (large type for a projector). Every plot downloads as PNG from its toolbar.
+presentation mode (large type for a projector). Every plot downloads as PNG from its toolbar, at its top-right
+corner (in presentation mode the toolbar shows when the pointer reaches that corner).
 
 | # | Tab | What it shows |
 |---|---|---|

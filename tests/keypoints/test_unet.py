@@ -65,6 +65,14 @@ def test_removing_the_skips_hurts_the_heatmaps():
     assert none["peak"] < both["peak"]  # the map loses its peak (0.80 -> 0.25)
 
 
+def test_ablation_error_and_change_agree():
+    """The table prints each ablation's error and its change from the full model: the change is the error's
+    difference (both are means over the same renders of each render's mean), not a second kind of mean."""
+    rows = unet.ablation(kp.get_model("heatmap-s4"))
+    for r in rows:
+        assert r["mean_px"] - rows[0]["mean_px"] == pytest.approx(r["delta_px"], abs=1e-5), r["ablation"]
+
+
 def test_ablation_of_unused_levels_changes_nothing():
     reg = unet.ablation(kp.get_model("regression"))
     assert len({r["mean_px"] for r in reg}) == 1 and all(r["peak"] is None for r in reg)

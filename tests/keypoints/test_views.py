@@ -23,7 +23,7 @@ def test_example_gives_every_output():
     assert len(out["grid_p"].data) == 14 * 3  # a map, an arg-max marker and an integral marker per joint
     table = out["table"]
     assert len(table) == 14
-    assert {"argmax x", "soft_argmax y", "two-peak score", "error argmax px"} <= set(table.columns)
+    assert {"argmax x", "soft_argmax y", "two-peak score (soft-max)", "error argmax px"} <= set(table.columns)
     assert "Mean error to ground truth" in out["summary"]
     assert open(out["csv"]).read().startswith("joint,")
     assert out["joint"]["value"] == "l_wrist" and len(out["joint"]["choices"]) == 14
