@@ -153,7 +153,8 @@ MEASURE = """() => {
   };
   const gds = [...document.querySelectorAll('.js-plotly-plot')].filter(vis);
   const texts = gd => [...gd.querySelectorAll('svg text')].filter(t => t.textContent.trim() && !t.closest('.hoverlayer'))
-    .map(t => ({t: t.textContent.trim().slice(0, 30), r: t.getBoundingClientRect(), px: fs(t)}))
+    .map(t => ({t: t.textContent.trim().slice(0, 30), r: t.getBoundingClientRect(), px: fs(t),
+                turned: /rotate\((?!0[,)])/.test((t.getAttribute('transform') || '') + ' ' + (t.parentElement?.getAttribute('transform') || ''))}))
     .filter(b => b.r.width > 0 && b.r.height > 0);
   let plotMin = null;
   out.overlaps = [];
@@ -192,6 +193,9 @@ MEASURE = """() => {
       const a = bs[i].r, c = bs[j].r;
       const w = Math.min(a.right, c.right) - Math.max(a.left, c.left), h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
       if (w > 2 && h > 0.25 * Math.min(a.height, c.height)) out.overlaps.push(`${id}: "${bs[i].t}" overlaps "${bs[j].t}"`);
+      // two labels on one line with no space between them read as one ("0.2" + "50" = "0.250"): upright text only
+      else if (!bs[i].turned && !bs[j].turned && w > -3 && h > 0.6 * Math.min(a.height, c.height))
+        out.overlaps.push(`${id}: "${bs[i].t}" touches "${bs[j].t}" (${(-w).toFixed(0)} px apart)`);
     }
   }
   out.type.plots = plotMin;
@@ -258,11 +262,18 @@ MEASURE = """() => {
       if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) { box = a; break; }
     if (!box) continue;
     const need = t.getBoundingClientRect().width, room = box.clientWidth;
-    if (need > room + 1) {
-      const head = t.querySelector('th, td'), name = (t.closest('.block[id]') || {}).id
-        || (t.closest('.block')?.querySelector('[data-testid=block-label], [data-testid=block-info]')?.innerText.trim() || '?');
+    const head = t.querySelector('th, td'), name = (t.closest('.block[id]') || {}).id
+      || (t.closest('.block')?.querySelector('[data-testid=block-label], [data-testid=block-info]')?.innerText.trim() || '?');
+    if (need > room + 1)
       out.wide.push(`${name}: a table starting "${(head?.innerText || '').trim().slice(0, 20)}" needs ${need.toFixed(0)} px of ${room.toFixed(0)}`);
-    }
+    // every row shown: a box (inside the table's block) that scrolls down hides rows a sentence may quote
+    const blk = t.closest('.block');
+    for (let a = t.parentElement; a && blk && blk.contains(a); a = a.parentElement)
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowY) && a.scrollHeight > a.clientHeight + 1) {
+        const msg = `${name}: a table shows ${a.clientHeight} px of its ${a.scrollHeight} px (rows hidden)`;
+        if (!out.wide.includes(msg)) out.wide.push(msg);
+        break;
+      }
   }
   return out; }"""
 
@@ -274,8 +285,8 @@ SCROLLING_TABLES = ("kp-table",)
 
 
 def wide_tables(m: dict) -> list[str]:
-    """The measured tables wider than their box, less SCROLLING_TABLES."""
-    return [w for w in m["wide"] if not any(f"] {t}:" in w for t in SCROLLING_TABLES)]
+    """The measured tables wider than their box (less SCROLLING_TABLES) or taller than it."""
+    return [w for w in m["wide"] if "rows hidden" in w or not any(f"] {t}:" in w for t in SCROLLING_TABLES)]
 
 
 # Every figure frame on screen shows a figure (a result or its placeholder) drawn at presentation size.

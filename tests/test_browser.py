@@ -281,8 +281,9 @@ def test_presentation_no_word_broken_across_lines(measured, tab, size):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tab", PRESENT_TABS)
 def test_presentation_tables_fit_their_box(measured, tab, size):
-    """Every table (Markdown or Dataframe) is as wide as its box or narrower: a projector shows no scroll bar, so a
-    table that scrolls sideways hides its last columns (the per-joint table excepted: browser_checks.SCROLLING_TABLES)."""
+    """Every table (Markdown or Dataframe) fits its box, every column and every row: a projector shows no scroll bar,
+    so a table that scrolls hides columns, or rows a sentence beside it quotes (the per-joint table may scroll
+    sideways: browser_checks.SCROLLING_TABLES)."""
     m = measured(tab, size)
     assert not BC.wide_tables(m), f"tables wider than their box: {BC.wide_tables(m)}"
 

@@ -32,7 +32,7 @@ def build():
     zoo["text"] = gr.Markdown(elem_id="arch-zoo-text")
     measure = gr.Button(f"Measure latency on this device ({about(V.zoo_latency)}, cached)", variant="primary",
                         elem_id="arch-zoo-measure")
-    zoo["table"] = gr.Dataframe(label="Zoo (click a header to sort)", elem_id="arch-zoo-table", max_height=420, wrap=True)
+    zoo["table"] = ui.table("Zoo (click a header to sort)", "arch-zoo-table")
     ui.long_run(measure, None, V.zoo_latency, [], zoo, api_name="zoo_latency")
 
     gr.Markdown("### Building blocks: formula vs built module")
@@ -41,16 +41,15 @@ def build():
         b_time = gr.Button("Measure time for this setting (long-run slot, then kept)", elem_id="arch-blocks-measure")
     gr.Plot(value=building_blocks.figure_shuffle(), label="Channel shuffle", elem_id="arch-shuffle")
     blk = {"text": gr.Markdown(elem_id="arch-blocks-text"), "plot": gr.Plot(label="Blocks", elem_id="arch-blocks"),
-           "table": gr.Dataframe(label="Blocks", elem_id="arch-blocks-table", wrap=True,  # fits 1280 px, type 3vh
-                                 column_widths=["22%", "12%", "12%", "14%", "14%", "14%", "12%"]),
+           "table": ui.table("Blocks", "arch-blocks-table",  # fits 1280 px at type 3vh
+                            column_widths=["22%", "12%", "12%", "14%", "14%", "14%", "12%"]),
            "formulas": gr.Markdown(elem_id="arch-blocks-formulas"), "groups": b_in[2], "g": b_in[3]}
     ui.on([c.release for c in b_in[:3]] + [b_in[3].change], V.blocks, b_in, blk, api_name="blocks")
     ui.long_run(b_time, None, V.blocks_latency, b_in, blk, api_name="blocks_latency")
 
     gr.Markdown("### ResNeXt's equal-complexity template: cardinality against width")
     rx = {"text": gr.Markdown(elem_id="arch-resnext-text"),
-          "table": gr.Dataframe(label="ResNeXt template (Xie et al. 2017, Table 2), counted",
-                                elem_id="arch-resnext-table", wrap=True)}
+          "table": ui.table("ResNeXt template (Xie et al. 2017, Table 2), counted", "arch-resnext-table")}
 
     gr.Markdown("### MobileNet: where the operations, parameters and time go")
     mob = {"plot": gr.Plot(label="MobileNet by layer type", elem_id="arch-mobilenet"),
@@ -86,17 +85,16 @@ def build():
                                         f"({about(V.compression)})."), label="Size vs error",
                             elem_id="arch-compress"),
             "text": gr.Markdown(elem_id="arch-compress-text"),
-            "table": gr.Dataframe(pd.DataFrame(columns=V.COMPRESSION_COLUMNS), label="Size and error",
-                                  elem_id="arch-compress-table", wrap=True,
-                                  column_widths=["13%", "31%", "13%", "11%", "11%", "11%", "10%"])}
+            "table": ui.table("Size and error", "arch-compress-table", pd.DataFrame(columns=V.COMPRESSION_COLUMNS),
+                              column_widths=["13%", "31%", "13%", "11%", "11%", "11%", "10%"])}
     ui.long_run(cgo, None, V.compression, [], comp, api_name="compression")
 
     gr.Markdown("### Pruning criteria with a short fine-tune: Taylor, L1, random, at equal accuracy")
     fgo = gr.Button(f"Prune channels and fine-tune, three seeds ({about(V.pruning_fine_tuned, where=False)})",
                     elem_id="arch-prune-ft-run")
     ft = {"text": gr.Markdown(elem_id="arch-prune-ft-text"),
-          "table": gr.Dataframe(label="Channel pruning with fine-tuning", elem_id="arch-prune-ft-table", wrap=True,
-                                   column_widths=["26%", "18%", "16%", "18%", "22%"])}
+          "table": ui.table("Channel pruning with fine-tuning", "arch-prune-ft-table",
+                            column_widths=["26%", "18%", "16%", "18%", "22%"])}
     ui.long_run(fgo, None, V.pruning_fine_tuned, [], ft, api_name="pruning_fine_tuned")
 
     gr.Markdown("### Deep Compression: prune, share weights (k-means), Huffman-code")
@@ -108,7 +106,7 @@ def build():
                                       "Huffman coding,<br>and its keypoint error, beside the paper's 35× and 49×."),
                           label="Deep Compression", elem_id="arch-deepcomp"),
           "text": gr.Markdown(elem_id="arch-deepcomp-text"),
-          "table": gr.Dataframe(pd.DataFrame(columns=V.DC_COLUMNS), label="Stages", elem_id="arch-deepcomp-table")}
+          "table": ui.table("Stages", "arch-deepcomp-table", pd.DataFrame(columns=V.DC_COLUMNS))}
     ui.long_run(dgo, None, V.deep_compression, d_in, dc, api_name="deep_compression")
 
     ui.first_view(V.zoo_static, zoo)

@@ -104,16 +104,18 @@ def mixture_expectation(x1: float, x2: float, w: float) -> float:
 def figure_maps(m: torch.Tensor, beta: float, est: dict, p: Peaks) -> go.Figure:
     """The heatmap and its probability map side by side, with every estimate and the two true peaks marked."""
     prob = kp.softmax2d(m[None, None], beta)[0, 0].numpy()
-    axes, layout = subplot_grid(1, 2, hspace=0.1, vspace=0.0,
+    axes, layout = subplot_grid(1, 2, hspace=0.16, vspace=0.0,
                                 titles=("Heatmap", f"Probability map softmax(β·heatmap), β = {beta:g}"), title_size=16)
+    bar_x = layout["xaxis"]["domain"][1] + 0.005  # right of the heatmap, clear of the next panel's y labels
     c = np.arange(m.shape[-1]) + 0.5
     data = [{"type": "heatmap", "z": m.numpy(), "x": c, "y": c, "colorscale": "Viridis", "xaxis": "x", "yaxis": "y",
-             "colorbar": {"x": 0.43, "thickness": 12}, "hovertemplate": "(%{x}, %{y}): %{z:.3f}<extra></extra>"},
+             "colorbar": {"x": bar_x, "xpad": 2, "thickness": 12}, "hovertemplate": "(%{x}, %{y}): %{z:.3f}<extra></extra>"},
             {"type": "heatmap", "z": prob, "x": c, "y": c, "colorscale": "Viridis", "xaxis": "x2", "yaxis": "y2",
              "colorbar": {"x": 1.0, "thickness": 12}, "hovertemplate": "(%{x}, %{y}): p = %{z:.2e}<extra></extra>"}]
     for col, (xa, ya) in enumerate(axes, start=1):
         data.append({"type": "scatter", "x": [p.x1, p.x2], "y": [p.y1, p.y2], "mode": "markers", "name": "true peaks",
-                     "marker": {"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": "white"}},
+                     # white with a dark edge: seen on the dark maps and on the legend's white
+                     "marker": {"symbol": "x", "size": 15, "color": "white", "line": {"width": 1.5, "color": "#222"}},
                      "showlegend": col == 1, "legendgroup": "peaks", "xaxis": xa, "yaxis": ya})
         for meth, xy in est.items():
             data.append({"type": "scatter", "x": [float(xy[0])], "y": [float(xy[1])], "mode": "markers",

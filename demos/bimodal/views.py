@@ -127,15 +127,24 @@ def real_cases_text(res: dict, source: str) -> str:
     return (f"**{res['model']}** on {res['n_images']} held-out symmetric images ({res['joints_scored']} visible "
             f"left/right joints). {source}.\n\n" + mining.markdown_table(res) +
             "\n\n*Mean, worst and 95th-percentile error are to the labelled joint; since left and right look alike, "
-            "the column 'to nearest of L/R' forgives a swap and shows which decoders land on **a** joint at all. The "
-            f"gallery shows the {min(6, len(res['cases']))} joints with the highest two-peak scores.*")
+            "the column 'to nearest of L/R' forgives a swap and shows which decoders land on **a** joint at all. "
+            + _far_note(res) + f" The gallery shows the {min(6, len(res['cases']))} joints with the highest two-peak "
+            "scores.*")
+
+
+def _far_note(res: dict) -> str:
+    """Why the last column's count is out of fewer joints than the sentence above the table scores."""
+    pairs = res["remedies"][0]["pairs"] if res["remedies"] else 0
+    return (f"The last column counts estimates more than {res['far_px']:g} px from both the joint and its mirror, "
+            f"among the {pairs} of the {res['joints_scored']} joints whose left and right truths lie more than "
+            f"{2 * res['far_px']:g} px apart (where the two candidates are distinct).")
 
 
 def remedies_text(res: dict, r_beta, r_radius, r_threshold, r_factor) -> str:
     """The live remedy table's sentence: the settings it ran with and the table of ``res``."""
     return (f"Measured live just now ({res['seconds']} s) on {res['n_images']} held-out symmetric images with "
             f"β = {r_beta:g}, window {2 * r_radius + 1}×{2 * r_radius + 1}, fallback above a two-peak score of "
-            f"{r_threshold:g}, larger β = {r_factor:g}×β.\n\n" + mining.markdown_table(res))
+            f"{r_threshold:g}, larger β = {r_factor:g}×β.\n\n" + mining.markdown_table(res) + f"\n\n*{_far_note(res)}*")
 
 
 @takes(seconds=lambda **_: 0.3 if mining.cache_path().is_file() else 2)  # bench worst: 0.2-0.3 s reading the bundled cases

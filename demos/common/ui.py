@@ -497,6 +497,12 @@ def results(elem_id: str, label: str, waiting: str) -> dict:
             "plot": gr.Plot(placeholder(waiting), label=label, elem_id=elem_id)}
 
 
+def table(label: str, elem_id: str, value=None, **kw) -> gr.Dataframe:
+    """A table as a projector shows it: every row on screen (a sentence beside it quotes rows; a table that scrolls
+    hides them) and its headers wrapped between words; ``column_widths`` where the columns must share 1280 px."""
+    return gr.Dataframe(value, label=label, elem_id=elem_id, wrap=True, max_height=2000, **kw)
+
+
 def run_stop(text: str, elem_id: str):
     """A primary button that starts a long run, and its Stop button beside it."""
     return gr.Button(text, variant="primary", elem_id=elem_id), gr.Button("Stop", variant="stop")
@@ -521,5 +527,5 @@ def long_run(button, stop, fn: Callable, inputs: list, outputs: dict, *, api_nam
 # training cannot stall everyone's sliders; quick handlers keep the default concurrency.
 HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)
 
-__all__ = ["widget", "on", "handler", "friendly", "first_view", "load_first_views", "warm_first_views", "warm_up", "serialized", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
+__all__ = ["widget", "table", "on", "handler", "friendly", "first_view", "load_first_views", "warm_first_views", "warm_up", "serialized", "HEAVY", "Slider", "Dropdown", "CheckboxGroup",
            "ImagePath", "WebcamFrame", "UserInputError", "Opaque"]

@@ -357,7 +357,7 @@ def figure_decay(d: dict) -> PlainFigure:
              "name": f"AdamW: lr·λ = {d['adamw']:.2g} for every weight", "line": {"color": PALETTE[0], "width": 4}}]
     layout = {"xaxis": {"type": "log", "title": {"text": "gradient scale √v̂ of the weight (Adam's own estimate)"},
                         "exponentformat": "power", "dtick": 1},
-              "yaxis": {"type": "log", "title": {"text": "decay per step (fraction of w)"}, "exponentformat": "power",
+              "yaxis": {"type": "log", "title": {"text": "decay per step (fraction of w)", "standoff": 14}, "exponentformat": "power",
                         "dtick": 1},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.34, "x": 0},
               "margin": {"l": 80, "r": 20, "t": 60, "b": 170}}

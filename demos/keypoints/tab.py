@@ -101,8 +101,8 @@ def build():
         with gr.Tab("Raw heatmaps"):
             grid_h = gr.Plot(label="Heatmaps", elem_id="kp-grid-heatmaps")
         with gr.Tab("Per-joint table"):
-            table = gr.Dataframe(label="Per joint (input px)", elem_id="kp-table", max_height=520, wrap=True,
-                                 pinned_columns=1)  # the joint's name stays while the table scrolls sideways
+            # the joint's name stays while the table (21 columns with the truth) scrolls sideways
+            table = ui.table("Per joint (input px)", "kp-table", pinned_columns=1)
             csv = gr.DownloadButton("Download table as CSV", elem_id="kp-csv")
         with gr.Tab("Occlusion curve"):
             with gr.Row():

@@ -60,8 +60,7 @@ def build():
     with gr.Row():
         v_in = [ui.widget(r) for r in (V.SAMPLE_N, V.CHANNEL_C, V.GROUPS)]
     var = {"cubes": gr.Plot(label="Cubes", elem_id="norm-cubes"),
-           "checks": gr.Dataframe(label="Each definition checked against torch (a 4×8×3×3 tensor)",
-                                  elem_id="norm-checks")}
+           "checks": ui.table("Each definition checked against torch (a 4×8×3×3 tensor)", "norm-checks")}
     ui.on([v_in[0].release, v_in[1].release, v_in[2].change], V.norm_variants, v_in, var, api_name="norm_variants")
 
     gr.Markdown("### 4. Live training at a high learning rate, and batch size")

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
 from demos.common.errors import UserInputError
-from demos.common.plotstyle import PALETTE, PlainFigure, plain, style
+from demos.common.plotstyle import PALETTE, PlainFigure, log_ticks, plain, style
 
 # The SELU constants to full precision; torch.nn.SELU uses these values.
 ALPHA = 1.6732632423543772848170429916717
@@ -351,8 +351,12 @@ def figure_deep(res: dict, title: str) -> go.Figure:
                                  **kw), 1, 3)
     fig.add_hline(y=0, line=dict(color="#999", dash="dot"), row=1, col=1)
     fig.add_hline(y=1, line=dict(color="#999", dash="dot"), row=1, col=2)
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=3)
+    for col, key in ((2, "var"), (3, "grad")):  # under 1.5 decades (dropout's 1 to 1.6): 1-2-5 ticks, not one label
+        vals = [float(v) for name, r in res.items() if not name.startswith("_") for v in r[key]]
+        vals = [v for v in vals if v > 0 and np.isfinite(v)]
+        narrow = bool(vals) and np.log10(max(vals) / min(vals)) < 1.5
+        fig.update_yaxes(type="log", exponentformat="power", row=1, col=col,
+                         **(log_ticks(vals) if narrow else {"dtick": 1}))
     fig.update_xaxes(title_text="layer")
     return style(fig, title, height=460, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
                  margin=dict(t=80, b=110))

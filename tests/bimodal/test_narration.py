@@ -108,6 +108,11 @@ def test_real_cases_text_is_the_mined_numbers(res):
                            f"({res['joints_scored']} visible left/right joints). Read from the cache.")
     check_table(text, res)
     assert f"The gallery shows the {min(6, len(res['cases']))} joints with the highest two-peak scores" in text
+    # the last column's denominator is explained with the numbers it is made of
+    pairs = res["remedies"][0]["pairs"]
+    assert all(r["pairs"] == pairs for r in res["remedies"])
+    assert (f"among the {pairs} of the {res['joints_scored']} joints whose left and right truths lie more than "
+            f"{2 * res['far_px']:g} px apart") in text
 
 
 @settings(max_examples=N, deadline=None)
