@@ -154,7 +154,7 @@ MEASURE = """() => {
   const gds = [...document.querySelectorAll('.js-plotly-plot')].filter(vis);
   const texts = gd => [...gd.querySelectorAll('svg text')].filter(t => t.textContent.trim() && !t.closest('.hoverlayer'))
     .map(t => ({t: t.textContent.trim().slice(0, 30), r: t.getBoundingClientRect(), px: fs(t),
-                turned: /rotate\((?!0[,)])/.test((t.getAttribute('transform') || '') + ' ' + (t.parentElement?.getAttribute('transform') || ''))}))
+                turned: /rotate\\((?!0[,)])/.test((t.getAttribute('transform') || '') + ' ' + (t.parentElement?.getAttribute('transform') || ''))}))
     .filter(b => b.r.width > 0 && b.r.height > 0);
   let plotMin = null;
   out.overlaps = [];
