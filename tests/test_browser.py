@@ -316,13 +316,19 @@ def test_presentation_after_every_long_run(after_runs, tab, size):
         assert v["top"] >= 0 and v["bottom"] <= m["H"] + 1, f"{v['id']} spans {v['top']:.0f}-{v['bottom']:.0f} px of {m['H']}"
 
 
-def test_presentation_mode_scales_plot_type_and_back(page):
-    """Ticking presentation mode redraws the figures on screen with larger type; unticking restores them."""
+def open_keypoints(page):
+    """Navigate the shared page to the keypoints tab, its figure drawn; returns the Playwright page."""
     p = page.page
     p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
     BC.wait_plot(p, "kp-overlay")
     p.wait_for_timeout(1000)
     page.errors.clear()  # the first page's event streams, aborted by the navigation above, log their abort
+    return p
+
+
+def test_presentation_mode_scales_plot_type_and_back(page):
+    """Ticking presentation mode redraws the figures on screen with larger type; unticking restores them."""
+    p = open_keypoints(page)
     tick = "() => parseFloat(getComputedStyle(document.querySelector('#kp-overlay .xtick text')).fontSize)"
     before = p.evaluate(tick)
     p.locator("#kplab-present input").check()
@@ -336,11 +342,7 @@ def test_presentation_toolbar_only_under_the_pointer(page):
     """Presentation mode: a figure's toolbar stays hidden while the pointer is on the figure (it covered long titles)
     and shows when the pointer reaches the toolbar's corner; without presentation mode Plotly's own rule holds (the
     toolbar shows on the whole figure)."""
-    p = page.page
-    p.goto(p.url.split("?")[0] + "?tab=keypoints", wait_until="load")
-    BC.wait_plot(p, "kp-overlay")
-    p.wait_for_timeout(1000)
-    page.errors.clear()  # the first page's event streams, aborted by the navigation above, log their abort
+    p = open_keypoints(page)
     opacity = "() => getComputedStyle(document.querySelector('#kp-overlay .modebar-group')).opacity"
     figure = p.locator("#kp-overlay .js-plotly-plot .draglayer").first  # the plotting area (hover: scrolls to it)
     figure.hover()
